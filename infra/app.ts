@@ -1,0 +1,38 @@
+import { App, Aspects, Tags } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type ChurnRadarConfig, loadConfig } from './config.js';
+import { DataStack } from './stacks/data-stack.js';
+import { IngestionStack } from './stacks/ingestion-stack.js';
+
+export interface ChurnRadarApp {
+  readonly app: App;
+  readonly config: ChurnRadarConfig;
+  readonly data: DataStack;
+  readonly ingestion: IngestionStack;
+}
+
+/**
+ * Builds every stack. Shared by `infra/bin/app.ts` (cdk synth/deploy) and the tests, so
+ * what is tested is what is deployed. cdk-nag's AwsSolutions pack runs on every stack.
+ */
+export function buildApp(app: App = new App()): ChurnRadarApp {
+  const config = loadConfig((key) => app.node.tryGetContext(key));
+  const prefix = `ChurnRadar-${config.stage}`;
+  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+
+  const data = new DataStack(app, `${prefix}-Data`, {
+    config,
+    env,
+    description: 'churn-radar: feature store, lakehouse, model registry and export buckets (stateful)',
+  });
+  const ingestion = new IngestionStack(app, `${prefix}-Ingestion`, {
+    config,
+    env,
+    description: 'churn-radar: event stream and feature processor',
+  });
+
+  Tags.of(app).add('project', 'churn-radar');
+  Tags.of(app).add('stage', config.stage);
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  return { app, config, data, ingestion };
+}

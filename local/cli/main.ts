@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { registerLocalCommands } from './commands/local.js';
+import { registerStart } from './commands/start.js';
+import { registerToken } from './commands/token.js';
+
+/** Builds the `churn` program; each later feature registers its own subcommands here. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('churn')
+    .description(
+      'churn-radar: churn prediction for subscription services.\n' +
+        'Runs the whole pipeline locally on an embedded cloud (Kinesis, DynamoDB, S3, Step Functions,\n' +
+        'API Gateway + Cognito), or against AWS after `npx cdk deploy --all`.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  registerStart(program);
+  registerLocalCommands(program);
+  registerToken(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`churn: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.CHURN_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
+}
