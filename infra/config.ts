@@ -16,7 +16,9 @@ export const ChurnRadarConfigSchema = z
     /** Deployment stage; names resources and decides retention. */
     stage: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{0,19}$/, { message: 'expected lower-case letters, digits and dashes, at most 20' })
+      .regex(/^[a-z][a-z0-9-]{0,19}$/, {
+        message: 'expected lower-case letters, digits and dashes, at most 20',
+      })
       .default('dev'),
     /** Stateful resources are retained and termination-protected in these stages. */
     protectedStages: z.array(z.string()).default(['prod']),
@@ -50,7 +52,12 @@ export const ChurnRadarConfigSchema = z
     /** Days a daily activity item stays in the online store. */
     dailyItemTtlDays: z.number().int().min(7).max(400).default(120),
     /** Events later than this (in hours) are quarantined as too late rather than folded in. */
-    allowedLatenessHours: z.number().int().min(0).max(24 * 30).default(72),
+    allowedLatenessHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 30)
+      .default(72),
     /** When the pipelines run. */
     schedules: z
       .object({

@@ -53,7 +53,9 @@ export function createKinesisClient(endpoints: AwsEndpoints = endpointsFromEnv()
   const config = baseConfig(endpoints.kinesis, endpoints.region);
   // kinesalite speaks HTTP/1.1 only; the SDK's default HTTP/2 handler fails with "Protocol error".
   return new KinesisClient(
-    endpoints.kinesis ? { ...config, requestHandler: new NodeHttpHandler({ requestTimeout: 30_000 }) } : config,
+    endpoints.kinesis
+      ? { ...config, requestHandler: new NodeHttpHandler({ requestTimeout: 30_000 }) }
+      : config,
   );
 }
 

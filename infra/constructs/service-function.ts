@@ -47,7 +47,10 @@ export class ServiceFunction extends Construct {
       throw new Error(`ServiceFunction ${id}: memorySize must be 128-10240 MB, got ${props.memorySize}`);
     }
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logKey });
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+    });
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
@@ -89,7 +92,9 @@ export class ServiceFunction extends Construct {
           id: 'AwsSolutions-IAM4',
           reason:
             'AWSLambdaBasicExecutionRole only allows writing the function its own logs; it is the AWS-recommended minimum.',
-          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+          appliesTo: [
+            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+          ],
         },
         {
           id: 'AwsSolutions-IAM5',
@@ -100,5 +105,4 @@ export class ServiceFunction extends Construct {
       true,
     );
   }
-
 }

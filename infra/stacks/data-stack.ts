@@ -69,7 +69,10 @@ export class DataStack extends Stack {
 
     const table = (description: TableDescription) => {
       const created = new Table(this, description.id, {
-        partitionKey: { name: description.partitionKey.name, type: attributeType[description.partitionKey.type] },
+        partitionKey: {
+          name: description.partitionKey.name,
+          type: attributeType[description.partitionKey.type],
+        },
         sortKey: description.sortKey
           ? { name: description.sortKey.name, type: attributeType[description.sortKey.type] }
           : undefined,
@@ -85,7 +88,9 @@ export class DataStack extends Stack {
         created.addGlobalSecondaryIndex({
           indexName: index.indexName,
           partitionKey: { name: index.partitionKey.name, type: attributeType[index.partitionKey.type] },
-          sortKey: index.sortKey ? { name: index.sortKey.name, type: attributeType[index.sortKey.type] } : undefined,
+          sortKey: index.sortKey
+            ? { name: index.sortKey.name, type: attributeType[index.sortKey.type] }
+            : undefined,
           ...projection(index),
         });
       }
@@ -109,7 +114,10 @@ export class DataStack extends Stack {
       { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket; logging it into itself would loop.' },
     ]);
 
-    const bucket = (description: BucketDescription, lifecycleRules: ConstructorParameters<typeof Bucket>[2]) =>
+    const bucket = (
+      description: BucketDescription,
+      lifecycleRules: ConstructorParameters<typeof Bucket>[2],
+    ) =>
       new Bucket(this, description.id, {
         encryption: BucketEncryption.KMS,
         encryptionKey: this.key,
@@ -158,7 +166,12 @@ export class DataStack extends Stack {
     });
     this.exportBucket = bucket(exportBucket, {
       lifecycleRules: [
-        { id: 'segments', prefix: 'segments/', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) },
+        {
+          id: 'segments',
+          prefix: 'segments/',
+          expiration: Duration.days(90),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
         { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });

@@ -8,13 +8,15 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('churn')
     .description(
-      'churn-radar: churn prediction for subscription services.\n' +
-        'Runs the whole pipeline locally on an embedded cloud (Kinesis, DynamoDB, S3, Step Functions,\n' +
-        'API Gateway + Cognito), or against AWS after `npx cdk deploy --all`.',
+      'churn-radar: churn prediction for subscription services. Runs the whole pipeline locally on an ' +
+        'embedded cloud (Kinesis, DynamoDB, S3, Step Functions, API Gateway + Cognito), or against AWS ' +
+        'after `npx cdk deploy --all`.',
     )
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Set before the subcommands are added, so they inherit it: errors reach main() instead of exiting.
+    .exitOverride();
   registerStart(program);
   registerLocalCommands(program);
   registerToken(program);
@@ -22,7 +24,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 
 /** A Lambda handler as the local cloud invokes it: the same signature AWS uses. */
-export type LocalHandler<TEvent = unknown, TResult = unknown> = (event: TEvent, context: Context) => Promise<TResult>;
+export type LocalHandler<TEvent = unknown, TResult = unknown> = (
+  event: TEvent,
+  context: Context,
+) => Promise<TResult>;
 
 /** A Lambda context shaped like the one AWS passes, so Powertools and middy behave as in the cloud. */
 export function lambdaContext(functionName: string, timeoutMs = 900_000): Context {

@@ -33,7 +33,11 @@ export interface LocalCloud {
   readonly names: LocalResourceNames;
   /** Variables to give a handler (endpoints, region, resource names): what CDK sets in AWS. */
   readonly env: Readonly<Record<string, string>>;
-  readonly clients: { readonly kinesis: KinesisClient; readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
+  readonly clients: {
+    readonly kinesis: KinesisClient;
+    readonly dynamodb: DynamoDBClient;
+    readonly s3: S3Client;
+  };
   /** Where persistent state lives, or a temp dir removed on stop. */
   readonly dataDir: string;
   readonly persistent: boolean;
@@ -45,7 +49,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'churn-cloud-')));
   const region = options.region ?? 'eu-west-1';
   if (persistent) {
-    await Promise.all(['kinesis', 'dynamodb', 's3'].map((dir) => mkdir(join(dataDir, dir), { recursive: true })));
+    await Promise.all(
+      ['kinesis', 'dynamodb', 's3'].map((dir) => mkdir(join(dataDir, dir), { recursive: true })),
+    );
   } else {
     await mkdir(join(dataDir, 's3'), { recursive: true });
   }
@@ -53,8 +59,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const running: RunningEmulator[] = [];
   try {
     const [kinesis, dynamodb, s3] = await Promise.all([
-      startKinesis({ port: options.ports?.kinesis ?? 0, path: persistent ? join(dataDir, 'kinesis') : undefined }),
-      startDynamoDb({ port: options.ports?.dynamodb ?? 0, path: persistent ? join(dataDir, 'dynamodb') : undefined }),
+      startKinesis({
+        port: options.ports?.kinesis ?? 0,
+        path: persistent ? join(dataDir, 'kinesis') : undefined,
+      }),
+      startDynamoDb({
+        port: options.ports?.dynamodb ?? 0,
+        path: persistent ? join(dataDir, 'dynamodb') : undefined,
+      }),
       startS3({ port: options.ports?.s3 ?? 0, directory: join(dataDir, 's3') }),
     ]);
     running.push(kinesis, dynamodb, s3);
@@ -99,7 +111,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
  * Points this process's handlers at a local cloud by setting the variables CDK sets in AWS.
  * Returns a function that restores the previous values.
  */
-export function useLocalCloudEnv(cloud: Pick<LocalCloud, 'env'>, extra: Record<string, string> = {}): () => void {
+export function useLocalCloudEnv(
+  cloud: Pick<LocalCloud, 'env'>,
+  extra: Record<string, string> = {},
+): () => void {
   const previous = new Map<string, string | undefined>();
   for (const [key, value] of Object.entries({ ...cloud.env, ...extra })) {
     previous.set(key, process.env[key]);

@@ -4,7 +4,11 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type BucketDescription,
@@ -45,7 +49,8 @@ export function createTableInput(table: TableDescription, tableName: string) {
     ...table.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
   ].filter((key) => key !== undefined);
   const attributeDefinitions = new Map<string, AttributeDefinition>();
-  for (const key of keys) attributeDefinitions.set(key.name, { AttributeName: key.name, AttributeType: key.type });
+  for (const key of keys)
+    attributeDefinitions.set(key.name, { AttributeName: key.name, AttributeType: key.type });
   const keySchema = (partitionKey: { name: string }, sortKey?: { name: string }) => [
     { AttributeName: partitionKey.name, KeyType: 'HASH' as const },
     ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : []),
@@ -82,7 +87,8 @@ async function createBucket(client: S3Client, _bucket: BucketDescription, name: 
   try {
     await client.send(new CreateBucketCommand({ Bucket: name }));
   } catch (error) {
-    if (!(error instanceof BucketAlreadyOwnedByYou) && (error as Error).name !== 'BucketAlreadyExists') throw error;
+    if (!(error instanceof BucketAlreadyOwnedByYou) && (error as Error).name !== 'BucketAlreadyExists')
+      throw error;
   }
 }
 
@@ -93,7 +99,9 @@ async function createStream(
   shardCount: number | undefined,
 ): Promise<void> {
   try {
-    await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount ?? stream.defaultShardCount }));
+    await client.send(
+      new CreateStreamCommand({ StreamName: name, ShardCount: shardCount ?? stream.defaultShardCount }),
+    );
   } catch (error) {
     if ((error as Error).name !== 'ResourceInUseException') throw error;
   }

@@ -1,6 +1,7 @@
 // Minimal typings for the emulators, which ship none.
 declare module 'kinesalite' {
   import type { Server } from 'node:http';
+
   interface KinesaliteOptions {
     path?: string;
     createStreamMs?: number;
@@ -13,6 +14,7 @@ declare module 'kinesalite' {
 
 declare module 'dynalite' {
   import type { Server } from 'node:http';
+
   interface DynaliteOptions {
     path?: string;
     createTableMs?: number;

@@ -14,7 +14,11 @@ describe('loadConfig', () => {
 
   it('lets a command-line -c override win over cdk.json and coerces its string', () => {
     const config = loadConfig(
-      fromContext({ 'churn-radar': { stage: 'dev', streamShardCount: 2 }, stage: 'prod', streamShardCount: '4' }),
+      fromContext({
+        'churn-radar': { stage: 'dev', streamShardCount: 2 },
+        stage: 'prod',
+        streamShardCount: '4',
+      }),
     );
     expect(config.stage).toBe('prod');
     expect(config.streamShardCount).toBe(4);
@@ -24,11 +28,15 @@ describe('loadConfig', () => {
     const read = fromContext({ 'churn-radar': { streamShardCount: 0, schedules: { retrain: 'weekly' } } });
     expect(() => loadConfig(read)).toThrow(ConfigurationError);
     expect(() => loadConfig(read)).toThrow(/churn-radar\.streamShardCount: .*>=\s?1/);
-    expect(() => loadConfig(read)).toThrow(/churn-radar\.schedules\.retrain: expected an EventBridge schedule/);
+    expect(() => loadConfig(read)).toThrow(
+      /churn-radar\.schedules\.retrain: expected an EventBridge schedule/,
+    );
   });
 
   it('rejects unknown keys so a typo does not silently fall back to a default', () => {
-    expect(() => loadConfig(fromContext({ 'churn-radar': { streamShardCont: 3 } }))).toThrow(/streamShardCont/);
+    expect(() => loadConfig(fromContext({ 'churn-radar': { streamShardCont: 3 } }))).toThrow(
+      /streamShardCont/,
+    );
   });
 
   it('rejects an inference mode it does not know', () => {

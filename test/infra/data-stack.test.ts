@@ -45,7 +45,9 @@ describe('DataStack', () => {
       Properties: {
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [
-            Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+            Match.objectLike({
+              ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }),
+            }),
           ],
         },
         LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
@@ -91,7 +93,10 @@ describe('DataStack', () => {
     const prod = testApp({ stage: 'prod' });
     expect(prod.data.terminationProtection).toBe(true);
     const prodTemplate = Template.fromStack(prod.data);
-    prodTemplate.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    prodTemplate.allResources('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
     prodTemplate.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
     expect(prod.data.stackName).toBe('ChurnRadar-prod-Data');
   });

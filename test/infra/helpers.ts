@@ -19,7 +19,6 @@ function cdkJsonContext(): Record<string, unknown> {
   return cachedContext;
 }
 
-
 /** cdk-nag's AwsSolutions findings that are errors and not suppressed, as readable lines. */
 export function nagErrors(stack: Stack): string[] {
   return Annotations.fromStack(stack)

@@ -25,7 +25,11 @@ const byName = <T extends { name?: string }>(items: T[]) =>
 function shapeOf(table: {
   KeySchema?: KeyElement[];
   AttributeDefinitions?: { AttributeName?: string; AttributeType?: string }[];
-  GlobalSecondaryIndexes?: { IndexName?: string; KeySchema?: KeyElement[]; Projection?: { ProjectionType?: string } }[];
+  GlobalSecondaryIndexes?: {
+    IndexName?: string;
+    KeySchema?: KeyElement[];
+    Projection?: { ProjectionType?: string };
+  }[];
 }): TableShape {
   return {
     keys: (table.KeySchema ?? []).map(({ AttributeName, KeyType }) => ({ AttributeName, KeyType })),
@@ -59,7 +63,11 @@ describe('one resource description for CDK and the local cloud', () => {
     async (id, table) => {
       const cdkTables = dataTemplate.findResources('AWS::DynamoDB::Table');
       const cdkTable = Object.entries(cdkTables).find(([logicalId]) => logicalId.startsWith(id))?.[1] as
-        | { Properties: Parameters<typeof shapeOf>[0] & { TimeToLiveSpecification?: { AttributeName: string } } }
+        | {
+            Properties: Parameters<typeof shapeOf>[0] & {
+              TimeToLiveSpecification?: { AttributeName: string };
+            };
+          }
         | undefined;
       expect(cdkTable, `CDK template has no table ${id}`).toBeDefined();
       const tableName = cloud.names.tables[id] ?? '';
@@ -77,7 +85,9 @@ describe('one resource description for CDK and the local cloud', () => {
     const cdkBuckets = Object.keys(dataTemplate.findResources('AWS::S3::Bucket'));
     for (const bucket of buckets) {
       expect(cdkBuckets.some((logicalId) => logicalId.startsWith(bucket.id))).toBe(true);
-      const head = await cloud.clients.s3.send(new HeadBucketCommand({ Bucket: cloud.names.buckets[bucket.id] }));
+      const head = await cloud.clients.s3.send(
+        new HeadBucketCommand({ Bucket: cloud.names.buckets[bucket.id] }),
+      );
       expect(head.$metadata.httpStatusCode).toBe(200);
     }
   });
