@@ -1,6 +1,7 @@
 import { App, Aspects, Tags } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type ChurnRadarConfig, loadConfig } from './config.js';
+import { ApiStack } from './stacks/api-stack.js';
 import { DataStack } from './stacks/data-stack.js';
 import { IngestionStack } from './stacks/ingestion-stack.js';
 
@@ -9,6 +10,7 @@ export interface ChurnRadarApp {
   readonly config: ChurnRadarConfig;
   readonly data: DataStack;
   readonly ingestion: IngestionStack;
+  readonly api: ApiStack;
 }
 
 /**
@@ -28,11 +30,22 @@ export function buildApp(app: App = new App()): ChurnRadarApp {
   const ingestion = new IngestionStack(app, `${prefix}-Ingestion`, {
     config,
     env,
+    featureTable: data.featureTable,
+    operationsTable: data.operationsTable,
+    lakehouseBucket: data.lakehouseBucket,
+    failedBatchBucket: data.failedBatchBucket,
     description: 'churn-radar: event stream and feature processor',
+  });
+
+  const api = new ApiStack(app, `${prefix}-Api`, {
+    config,
+    env,
+    eventStream: ingestion.eventStream,
+    description: 'churn-radar: Cognito user pool and the authenticated REST API',
   });
 
   Tags.of(app).add('project', 'churn-radar');
   Tags.of(app).add('stage', config.stage);
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { app, config, data, ingestion };
+  return { app, config, data, ingestion, api };
 }

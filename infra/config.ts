@@ -51,13 +51,16 @@ export const ChurnRadarConfigSchema = z
       .prefault({}),
     /** Days a daily activity item stays in the online store. */
     dailyItemTtlDays: z.number().int().min(7).max(400).default(120),
-    /** Events later than this (in hours) are quarantined as too late rather than folded in. */
+    /**
+     * Events that arrive up to this many hours after they happened are folded into their day in
+     * the online store; later ones reach the lakehouse (and so training) only.
+     */
     allowedLatenessHours: z
       .number()
       .int()
       .min(0)
-      .max(24 * 30)
-      .default(72),
+      .max(24 * 400)
+      .default(24 * 90),
     /** When the pipelines run. */
     schedules: z
       .object({

@@ -92,12 +92,13 @@ export const operationsTable: TableDescription = {
 
 export const lakehouseBucket: BucketDescription = {
   id: 'LakehouseBucket',
-  purpose: 'Raw events (Parquet), quarantined records, training snapshots and failed-batch records.',
+  purpose: 'Raw events (Parquet), quarantined records, training snapshots, imported profiles and labels.',
   prefixes: {
     'raw/': 'validated events, Parquet, partitioned by date and customer hash bucket',
     'quarantine/': 'records that failed validation, with the reason and stream position',
     'snapshots/': 'point-in-time feature snapshots with labels',
-    'aws/lambda/': 'failed-batch metadata from the Kinesis event-source mapping (on-failure destination)',
+    'profiles/': 'imported profile tables',
+    'labels/': 'imported and observed churn outcomes',
   },
   envVar: 'LAKEHOUSE_BUCKET',
 };
@@ -116,6 +117,14 @@ export const exportBucket: BucketDescription = {
   envVar: 'EXPORT_BUCKET',
 };
 
+export const failedBatchBucket: BucketDescription = {
+  id: 'FailedBatchBucket',
+  purpose:
+    'Where the Kinesis event-source mapping describes batches that exhausted their retries (its on-failure destination).',
+  prefixes: { 'aws/lambda/': 'one JSON record per failed batch: shard and sequence-number range' },
+  envVar: 'FAILED_BATCH_BUCKET',
+};
+
 export const eventStream: StreamDescription = {
   id: 'EventStream',
   purpose: 'Customer events from apps, billing, helpdesk and CRM webhooks.',
@@ -124,7 +133,7 @@ export const eventStream: StreamDescription = {
 };
 
 export const tables = [featureTable, operationsTable] as const;
-export const buckets = [lakehouseBucket, modelBucket, exportBucket] as const;
+export const buckets = [lakehouseBucket, modelBucket, exportBucket, failedBatchBucket] as const;
 export const streams = [eventStream] as const;
 
 /** Physical name used by the local cloud: `<prefix>-<id in kebab case>`. */

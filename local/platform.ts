@@ -5,8 +5,15 @@ import {
   startApiGateway,
 } from './cloud/api-gateway.js';
 import { LocalIdentity } from './cloud/identity.js';
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud/local-cloud.js';
-import { localRoutes } from './routes.js';
+import type { KinesisEventSourceMapping, MappingLogger } from './cloud/kinesis-event-source.js';
+import {
+  type LocalCloud,
+  type LocalCloudOptions,
+  startLocalCloud,
+  useLocalCloudEnv,
+} from './cloud/local-cloud.js';
+import { loadProductHandlers, localRoutes } from './routes.js';
+import { featureProcessorMapping, loadFeatureProcessorHandler } from './wiring/feature-processor.js';
 
 export interface LocalPlatformOptions extends LocalCloudOptions {
   /** Port of the API stand-in; 0 picks a free one. @default 0 */
@@ -15,6 +22,10 @@ export interface LocalPlatformOptions extends LocalCloudOptions {
   readonly log?: (line: string) => void;
   /** Access and error log of the API stand-in. @default JSON lines on stdout and stderr */
   readonly apiLogger?: ApiGatewayLogger;
+  /** Run the feature processor on the event stream. @default true */
+  readonly featureProcessor?: boolean;
+  /** What the event-source mapping reports (retries, poison batches). @default warnings to stderr */
+  readonly mappingLogger?: MappingLogger;
 }
 
 /**
@@ -27,6 +38,8 @@ export interface LocalPlatform {
   readonly identity: LocalIdentity;
   readonly api: RunningApi;
   readonly routes: readonly ApiRoute[];
+  /** The event-source mapping feeding the feature processor, when it runs. */
+  readonly featureProcessor?: KinesisEventSourceMapping;
   stop(): Promise<void>;
 }
 
@@ -34,12 +47,30 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const log = options.log ?? (() => undefined);
   log('starting Kinesis, DynamoDB and S3 emulators');
   const cloud = await startLocalCloud(options);
+  let restoreEnv = () => undefined as void;
+  let mapping: KinesisEventSourceMapping | undefined;
   try {
+    // Handlers read their configuration at cold start, as in Lambda: set it before loading them.
+    restoreEnv = useLocalCloudEnv(cloud, {
+      POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'churn-radar-local',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // EMF lines on every invocation would bury the CLI's output; CHURN_METRICS=1 shows them.
+      POWERTOOLS_METRICS_DISABLED: process.env.CHURN_METRICS === '1' ? 'false' : 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      ALLOWED_LATENESS_HOURS: process.env.ALLOWED_LATENESS_HOURS ?? String(24 * 400),
+    });
+    if (options.featureProcessor ?? true) {
+      log('starting the feature processor on the event stream');
+      mapping = featureProcessorMapping(cloud, await loadFeatureProcessorHandler(), {
+        logger: options.mappingLogger,
+      });
+      await mapping.start();
+    }
     const identity = await LocalIdentity.load({
       dir: cloud.persistent ? cloud.dataDir : undefined,
       region: cloud.endpoints.region,
     });
-    const routes = localRoutes();
+    const routes = localRoutes(await loadProductHandlers());
     log('starting the API Gateway + Cognito stand-in');
     const api = await startApiGateway({
       routes,
@@ -52,13 +83,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       identity,
       api,
       routes,
+      featureProcessor: mapping,
       async stop() {
+        await mapping?.stop();
         await api.stop();
         await cloud.stop();
+        restoreEnv();
       },
     };
   } catch (error) {
+    await mapping?.stop();
     await cloud.stop();
+    restoreEnv();
     throw error;
   }
 }

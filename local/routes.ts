@@ -25,7 +25,23 @@ async function whoAmI(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   }
 }
 
-/** The routes the local API serves: the product's API, plus local diagnostics. */
-export function localRoutes(): ApiRoute[] {
-  return [{ method: 'GET', path: '/local/whoami', functionName: 'local-whoami', handler: whoAmI }];
+type ApiHandler = ApiRoute['handler'];
+
+/** The product's handlers, loaded by the platform once their environment is set (as Lambda does). */
+export interface ProductHandlers {
+  readonly ingestEvents: ApiHandler;
+}
+
+/** Loads the real handler modules; call after the local cloud's variables are in process.env. */
+export async function loadProductHandlers(): Promise<ProductHandlers> {
+  const ingest = (await import('../functions/ingest-events/handler.js')) as { handler: unknown };
+  return { ingestEvents: ingest.handler as ApiHandler };
+}
+
+/** The routes the local API serves: the product's API (as in infra/stacks/api-stack.ts), plus local diagnostics. */
+export function localRoutes(handlers: ProductHandlers): ApiRoute[] {
+  return [
+    { method: 'POST', path: '/v1/events', functionName: 'ingest-events', handler: handlers.ingestEvents },
+    { method: 'GET', path: '/local/whoami', functionName: 'local-whoami', handler: whoAmI },
+  ];
 }

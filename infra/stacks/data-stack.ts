@@ -18,10 +18,13 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { LAKEHOUSE_BUCKETS } from '../../functions/shared/lakehouse.js';
 import { type ChurnRadarConfig, isProtectedStage } from '../config.js';
+import { LakehouseCatalog } from '../constructs/lakehouse-catalog.js';
 import {
   type BucketDescription,
   exportBucket,
+  failedBatchBucket,
   featureTable,
   type IndexDescription,
   lakehouseBucket,
@@ -55,6 +58,8 @@ export class DataStack extends Stack {
   public readonly lakehouseBucket: IBucket;
   public readonly modelBucket: IBucket;
   public readonly exportBucket: IBucket;
+  public readonly failedBatchBucket: IBucket;
+  public readonly catalog: LakehouseCatalog;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     const protectedStage = isProtectedStage(props.config);
@@ -174,6 +179,22 @@ export class DataStack extends Stack {
         },
         { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
+    });
+
+    this.failedBatchBucket = bucket(failedBatchBucket, {
+      lifecycleRules: [
+        {
+          id: 'failed-batches',
+          expiration: Duration.days(90),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+      ],
+    });
+
+    this.catalog = new LakehouseCatalog(this, 'Catalog', {
+      bucket: this.lakehouseBucket,
+      databaseName: `churn_radar_${props.config.stage.replace(/-/g, '_')}`,
+      customerBuckets: LAKEHOUSE_BUCKETS,
     });
   }
 }

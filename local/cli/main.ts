@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerImport } from './commands/import.js';
 import { registerLocalCommands } from './commands/local.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 import { registerToken } from './commands/token.js';
 
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStart(program);
   registerLocalCommands(program);
+  registerSimulate(program);
+  registerImport(program);
   registerToken(program);
   return program;
 }

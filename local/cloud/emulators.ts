@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
+import { applyS3rverFixes } from './s3rver-fixes.js';
 
 /** A running emulator: where it listens and how to stop it. */
 export interface RunningEmulator {
@@ -54,6 +55,7 @@ export function startDynamoDb(options: { port: number; path?: string }): Promise
 
 /** S3 on the file system; s3rver always needs a directory. */
 export async function startS3(options: { port: number; directory: string }): Promise<RunningEmulator> {
+  applyS3rverFixes();
   const server = new S3rver({
     address: HOST,
     port: options.port,

@@ -31,7 +31,7 @@ describe('DataStack', () => {
 
   it('blocks public access, versions and encrypts every bucket, and logs access', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(4);
+    expect(Object.keys(buckets)).toHaveLength(5);
     template.allResourcesProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
@@ -53,12 +53,12 @@ describe('DataStack', () => {
         LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
       },
     });
-    expect(Object.keys(kmsBuckets)).toHaveLength(3);
+    expect(Object.keys(kmsBuckets)).toHaveLength(4);
   });
 
   it('denies every request to every bucket that is not over TLS', () => {
     const policies = template.findResources('AWS::S3::BucketPolicy');
-    expect(Object.keys(policies)).toHaveLength(4);
+    expect(Object.keys(policies)).toHaveLength(5);
     template.allResourcesProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -99,5 +99,27 @@ describe('DataStack', () => {
     });
     prodTemplate.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
     expect(prod.data.stackName).toBe('ChurnRadar-prod-Data');
+  });
+});
+
+describe('LakehouseCatalog', () => {
+  it('puts a partition-projected Parquet table over raw/ in a Glue database', () => {
+    const template = Template.fromStack(testApp().data);
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'churn_radar_dev' } });
+    template.hasResourceProperties('AWS::Glue::Table', {
+      DatabaseName: 'churn_radar_dev',
+      TableInput: Match.objectLike({
+        Name: 'events',
+        PartitionKeys: [
+          { Name: 'dt', Type: 'string' },
+          { Name: 'bucket', Type: 'string' },
+        ],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.bucket.range': '00,15',
+          classification: 'parquet',
+        }),
+      }),
+    });
   });
 });

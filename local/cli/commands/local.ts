@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startLocalPlatform } from '../../platform.js';
+import { removeLocalEndpoints, writeLocalEndpoints } from '../endpoints-file.js';
 import { DEFAULT_PORT_BASE, defaultDataDir, localPorts, parseInteger } from '../settings.js';
 
 interface LocalUpOptions {
@@ -41,6 +42,8 @@ export function registerLocalCommands(program: Command): void {
         log: (line) => process.stderr.write(`${line}\n`),
       });
       const { cloud, api } = platform;
+      // Other terminals (`churn import`, `churn snapshot`) find this cloud through this file.
+      await writeLocalEndpoints(options.dataDir, cloud, { apiUrl: api.url });
       const lines = [
         '',
         'churn-radar local cloud is up',
@@ -78,6 +81,7 @@ export function registerLocalCommands(program: Command): void {
         process.on('SIGTERM', stop);
       });
       process.stderr.write('stopping the local cloud...\n');
+      await removeLocalEndpoints(options.dataDir);
       await platform.stop();
       process.stderr.write(cloud.persistent ? `stopped; data kept in ${cloud.dataDir}\n` : 'stopped\n');
     });
