@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { KinesisStreamEvent } from 'aws-lambda';
-import { eventStream, featureTable, lakehouseBucket } from '../../infra/resources.js';
-import { KinesisEventSourceMapping } from '../cloud/kinesis-event-source.js';
+import { featureTable, lakehouseBucket } from '../../infra/resources.js';
 import { runStateMachine } from '../cloud/step-functions.js';
 import type { LocalPlatform } from '../platform.js';
 
@@ -33,53 +30,6 @@ async function timed(service: string, check: string, run: () => Promise<{ ok: bo
   } catch (error) {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { service, check, ok: false, detail, ms: performance.now() - started };
-  }
-}
-
-/** Kinesis: records put on the event stream reach a handler through the event-source mapping, once each. */
-async function kinesisRoundTrip(platform: LocalPlatform): Promise<{ ok: boolean; detail: string }> {
-  const { kinesis } = platform.cloud.clients;
-  const streamName = nameOf(platform.cloud.names.streams, eventStream.id);
-  const runId = randomUUID();
-  const received = new Map<string, number>();
-  const mapping = new KinesisEventSourceMapping({
-    kinesis,
-    streamName,
-    functionName: 'smoke-consumer',
-    startingPosition: 'LATEST',
-    batchSize: 50,
-    reportBatchItemFailures: true,
-    pollIntervalMs: 20,
-    handler: async (event: KinesisStreamEvent) => {
-      for (const record of event.Records) {
-        const body = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as {
-          run?: string;
-          i?: number;
-        };
-        if (body.run === runId) received.set(String(body.i), (received.get(String(body.i)) ?? 0) + 1);
-      }
-      return { batchItemFailures: [] };
-    },
-  });
-  await mapping.start();
-  try {
-    const count = 200;
-    const records = Array.from({ length: count }, (_, i) => ({
-      PartitionKey: `smoke-${i % 17}`,
-      Data: Buffer.from(JSON.stringify({ run: runId, i })),
-    }));
-    const put = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
-    if (put.FailedRecordCount)
-      return { ok: false, detail: `${put.FailedRecordCount} records refused by PutRecords` };
-    await mapping.drain({ timeoutMs: 30_000 });
-    const once = [...received.values()].filter((times) => times === 1).length;
-    const stats = mapping.stats;
-    return {
-      ok: once === count && received.size === count,
-      detail: `${once}/${count} records delivered exactly once in ${stats.invocations} Lambda batches`,
-    };
-  } finally {
-    await mapping.stop();
   }
 }
 
@@ -166,14 +116,16 @@ async function apiRoundTrip(platform: LocalPlatform): Promise<{ ok: boolean; det
   };
 }
 
-/** Runs one round trip per service; every check runs even when an earlier one fails. */
+/**
+ * One round trip per service the ingestion pipeline does not already exercise end to end;
+ * every check runs even when an earlier one fails.
+ */
 export async function runSmokeChecks(
   platform: LocalPlatform,
   log: (line: string) => void,
 ): Promise<SmokeCheck[]> {
   const checks: SmokeCheck[] = [];
   const steps: [string, string, () => Promise<{ ok: boolean; detail: string }>][] = [
-    ['Kinesis', 'event-source mapping delivers every record once', () => kinesisRoundTrip(platform)],
     ['DynamoDB', 'feature table put/get', () => dynamoRoundTrip(platform)],
     ['S3', 'lakehouse put/get', () => s3RoundTrip(platform)],
     ['Step Functions', 'Map + Parallel + Choice + Retry', () => stepFunctionsRoundTrip()],

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Command, Option } from 'commander';
 import {
   type AwsEndpoints,
@@ -14,12 +13,13 @@ import {
 } from '../../../functions/shared/clients.js';
 import { KinesisEventPublisher } from '../../../functions/shared/event-publisher.js';
 import { S3Lakehouse } from '../../../functions/shared/lakehouse.js';
+import { profileItem, putItems } from '../../../functions/shared/profile-store.js';
 import { eventStream, featureTable, lakehouseBucket } from '../../../infra/resources.js';
 import type { ColumnMappingFlags } from '../../../ml/import/column-mapping.js';
 import { importEventStream } from '../../../ml/import/events.js';
 import type { ImportReject } from '../../../ml/import/import-result.js';
 import { type ImportedLabel, importLabels } from '../../../ml/import/labels.js';
-import { type ImportedProfile, importProfiles } from '../../../ml/import/profiles.js';
+import { importProfiles } from '../../../ml/import/profiles.js';
 import { type ImportFormat, openImportFile, readImportRows } from '../../../ml/import/source-reader.js';
 import type { Event } from '../../../ml/schema/event.js';
 import { readLocalEndpoints } from '../endpoints-file.js';
@@ -479,63 +479,6 @@ async function runEvents(files: readonly string[], options: EventOptions, io: Im
   printTable(io, all, options.backfill ? 'written' : 'sent');
   printRejects(io, rejects, all);
   finish(all, 'events', options.backfill ? 'written' : 'sent');
-}
-
-/** The feature-store item of a profile (`pk = c#<user_id>`, `sk = profile`). */
-export function profileItem(profile: ImportedProfile, updatedAt: string): Record<string, unknown> {
-  const { attributes, ...fields } = profile;
-  return { pk: `c#${profile.user_id}`, sk: 'profile', ...fields, attributes, updated_at: updatedAt };
-}
-
-const BATCH_WRITE_ITEMS = 25;
-const BATCH_WRITE_ATTEMPTS = 8;
-
-/** BatchWrite with retries of the unprocessed items; returns the items that never got in. */
-export async function putItems(
-  documents: DynamoDBDocumentClient,
-  table: string,
-  items: readonly Record<string, unknown>[],
-  options: { concurrency?: number; sleep?: (ms: number) => Promise<void> } = {},
-): Promise<{ written: number; failed: Array<{ item: Record<string, unknown>; error: string }> }> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
-  const chunks: Record<string, unknown>[][] = [];
-  for (let start = 0; start < items.length; start += BATCH_WRITE_ITEMS)
-    chunks.push(items.slice(start, start + BATCH_WRITE_ITEMS));
-  let written = 0;
-  const failed: Array<{ item: Record<string, unknown>; error: string }> = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      let pending = chunks[next++] ?? [];
-      let lastError = 'unprocessed by DynamoDB';
-      for (let attempt = 1; attempt <= BATCH_WRITE_ATTEMPTS && pending.length > 0; attempt++) {
-        if (attempt > 1) await sleep(Math.random() * Math.min(5000, 50 * 2 ** attempt));
-        try {
-          const response = await documents.send(
-            new BatchWriteCommand({
-              RequestItems: { [table]: pending.map((Item) => ({ PutRequest: { Item } })) },
-            }),
-          );
-          const unprocessed = response.UnprocessedItems?.[table] ?? [];
-          const left = unprocessed
-            .map((request) => request.PutRequest?.Item)
-            .filter((item): item is Record<string, unknown> => item !== undefined);
-          written += pending.length - left.length;
-          pending = left;
-        } catch (error) {
-          lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          if (
-            error instanceof Error &&
-            ['ResourceNotFoundException', 'ValidationException'].includes(error.name)
-          )
-            break;
-        }
-      }
-      for (const item of pending) failed.push({ item, error: `${lastError} (after retries)` });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, chunks.length) }, worker));
-  return { written, failed };
 }
 
 async function runProfiles(files: readonly string[], options: ProfileOptions, io: ImportIo): Promise<void> {
