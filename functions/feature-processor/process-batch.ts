@@ -260,7 +260,9 @@ export function makeProcessBatch<TDay>(deps: FeatureProcessorDeps<TDay>) {
     let accepted = 0;
     await mapLimited(groups, deps.writeConcurrency ?? 16, async (group) => {
       try {
-        accepted += await writeCustomerDay(group, stored.get(storedDayKey(group.userId, group.day)));
+        // Read `accepted` only after the await: the workers run concurrently.
+        const written = await writeCustomerDay(group, stored.get(storedDayKey(group.userId, group.day)));
+        accepted += written;
       } catch (error) {
         failedSequences.push(group.firstSequence);
         log('customer-day not written; Lambda will retry from it', {

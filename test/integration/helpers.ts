@@ -1,5 +1,6 @@
 import type { Event } from '../../ml/schema/index.js';
 import { parseEventJson } from '../../ml/schema/index.js';
+import { Random } from '../../ml/simulate/random.js';
 import { runSimulationSync } from '../../ml/simulate/simulation.js';
 
 /** A small simulated service whose period ends yesterday, so its events are not "late" today. */
@@ -22,14 +23,8 @@ export function simulatedEvents(options: { customers: number; days: number; seed
   return events;
 }
 
-/** mulberry32: a seeded generator, so a failing fault-injection run can be replayed. */
+/** A seeded generator (the simulator's), so a failing fault-injection run can be replayed. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
