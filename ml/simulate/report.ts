@@ -37,7 +37,9 @@ export function summaryRows(summary: SimulationSummary): Array<[string, string]>
     ],
     [
       'oracle ROC-AUC',
-      `${summary.oracle.auc.toFixed(3)} (${summary.oracle.horizon_days}-day window; by cut-off ${summary.oracle.by_cutoff.map((cutoff) => cutoff.auc.toFixed(3)).join(' ')})`,
+      Number.isFinite(summary.oracle.auc)
+        ? `${summary.oracle.auc.toFixed(3)} (${summary.oracle.horizon_days}-day window; by cut-off ${summary.oracle.by_cutoff.map((cutoff) => cutoff.auc.toFixed(3)).join(' ')})`
+        : `n/a: no ${summary.oracle.horizon_days}-day label window fits in the period (simulate more days)`,
     ],
     ['drifts', summary.drifts.length === 0 ? 'none' : summary.drifts.join(', ')],
   ];

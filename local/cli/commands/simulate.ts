@@ -50,6 +50,11 @@ function dateOf(text: string): string {
   return text;
 }
 
+/** The first day of a period of `days` days that ends yesterday (UTC). */
+function periodEndingYesterday(days: number): string {
+  return new Date(Date.now() - (days + 1) * 86_400_000).toISOString().slice(0, 10);
+}
+
 function collectDrift(text: string, previous: DriftScenario[]): DriftScenario[] {
   try {
     return [...previous, parseDriftScenario(text)];
@@ -84,7 +89,7 @@ interface SimulateFlags {
   readonly days: number;
   readonly seed: number;
   readonly out: string;
-  readonly start: string;
+  readonly start?: string;
   readonly monthlyChurn: number;
   readonly drift: DriftScenario[];
   readonly progress: boolean;
@@ -121,7 +126,12 @@ export function registerSimulate(program: Command): void {
     .option('-d, --days <n>', 'length of the simulated period in days', positiveInteger('days', 3650), 180)
     .option('-s, --seed <n>', 'random seed: the same seed gives the same data', seedOf, 1)
     .option('-o, --out <dir>', 'output directory (created if missing)', '.churn/simulation')
-    .option('--start <date>', 'first simulated day, YYYY-MM-DD (UTC)', dateOf, DEFAULT_START)
+    .option(
+      '--start <date>',
+      'first simulated day, YYYY-MM-DD (UTC); by default the period ends yesterday, so the events are fresh enough ' +
+        `for the online feature store (the library's fixed default is ${DEFAULT_START})`,
+      dateOf,
+    )
     .option(
       '--monthly-churn <rate>',
       'target share of subscribers churning per 30 days',
@@ -155,7 +165,7 @@ export function registerSimulate(program: Command): void {
           customers: flags.customers,
           days: flags.days,
           seed: flags.seed,
-          start: flags.start,
+          start: flags.start ?? periodEndingYesterday(flags.days),
           monthlyChurn: flags.monthlyChurn,
           drifts: flags.drift,
         },
