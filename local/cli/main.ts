@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerImport } from './commands/import.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerStart } from './commands/start.js';
 import { registerToken } from './commands/token.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerLocalCommands(program);
   registerSimulate(program);
   registerImport(program);
+  registerSnapshot(program);
   registerToken(program);
   return program;
 }

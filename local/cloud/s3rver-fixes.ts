@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 
 /**
@@ -78,12 +78,18 @@ export function applyS3rverFixes(): void {
     const delimiter = options.delimiter ?? '';
     const prefix = options.prefix ?? '';
     const startAfter = options.startAfter ?? '';
-    const entries = await readdir(this.getBucketPath(bucket), { recursive: true });
+    // Only the folder the prefix names can hold matching keys: `raw/dt=2026-01-01/` -> `raw/dt=2026-01-01`.
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const root = join(this.getBucketPath(bucket), ...folder.split('/').filter((part) => part !== ''));
+    const entries = await readdir(root, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
     const keys: string[] = [];
     const commonPrefixes = new Set<string>();
     for (const entry of entries) {
       if (!entry.endsWith(OBJECT_SUFFIX)) continue;
-      const key = entry.slice(0, -OBJECT_SUFFIX.length).split(sep).join('/');
+      const key = folder + entry.slice(0, -OBJECT_SUFFIX.length).split(sep).join('/');
       if (!key.startsWith(prefix) || key <= startAfter) continue;
       const index = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
       if (index === -1) keys.push(key);

@@ -23,7 +23,7 @@ describe('the churn command', () => {
 
   it('lists its commands in --help', async () => {
     const { stdout } = await churn(['--help']);
-    for (const command of ['start', 'local', 'simulate', 'import', 'token'])
+    for (const command of ['start', 'local', 'simulate', 'import', 'snapshot', 'token'])
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
   });
 
