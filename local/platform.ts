@@ -47,7 +47,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const log = options.log ?? (() => undefined);
   log('starting Kinesis, DynamoDB and S3 emulators');
   const cloud = await startLocalCloud(options);
-  let restoreEnv = () => undefined as void;
+  let restoreEnv: () => void = () => undefined;
   let mapping: KinesisEventSourceMapping | undefined;
   try {
     // Handlers read their configuration at cold start, as in Lambda: set it before loading them.
