@@ -5,27 +5,21 @@ import type { LakehouseAppender, QuarantinedRecord, StreamPosition } from './pro
 const parquetName = (fileName: string) => `${fileName}.parquet`;
 
 /**
- * The lakehouse as the feature processor sees it. `now` is fixed per appender call so the
- * quarantine key it announces to the journal is the one it writes, even across midnight.
+ * The lakehouse as the feature processor sees it. The caller passes the same `at` to both calls,
+ * so the quarantine key announced to the journal is the one written, even across midnight.
  */
 export class S3LakehouseAppender implements LakehouseAppender {
-  constructor(
-    private readonly lakehouse: S3Lakehouse,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
-
-  /** When the last planned quarantine file was stamped: its day is in the key the journal holds. */
-  private plannedAt: Date | undefined;
+  constructor(private readonly lakehouse: S3Lakehouse) {}
 
   plannedKeys(
     events: readonly Event[],
     quarantined: readonly QuarantinedRecord[],
     fileName: string,
+    at: Date,
   ): string[] {
     const keys = [...partitionEvents(events).keys()].map((prefix) => `${prefix}${parquetName(fileName)}`);
     if (quarantined.length > 0) {
-      this.plannedAt = this.now();
-      keys.push(quarantineKey(this.plannedAt.toISOString().slice(0, 10), fileName));
+      keys.push(quarantineKey(at.toISOString().slice(0, 10), fileName));
     }
     return keys.sort();
   }
@@ -34,8 +28,8 @@ export class S3LakehouseAppender implements LakehouseAppender {
     events: readonly { event: Event; position: StreamPosition }[],
     quarantined: readonly QuarantinedRecord[],
     fileName: string,
+    quarantinedAt: Date,
   ): Promise<void> {
-    const quarantinedAt = this.plannedAt ?? this.now();
     const outcomes = await Promise.allSettled([
       events.length === 0
         ? undefined

@@ -28,16 +28,21 @@ export interface QuarantinedRecord {
 
 /** What the processor needs of the lakehouse (functions/shared/lakehouse.ts provides it). */
 export interface LakehouseAppender {
-  /** The object keys `append` will write for these inputs, so the journal can list them first. */
+  /**
+   * The object keys `append` will write for these inputs, so the journal can list them first.
+   * `at` stamps quarantined records (and so names their daily file); both calls get the same one.
+   */
   plannedKeys(
     events: readonly Event[],
     quarantined: readonly QuarantinedRecord[],
     fileName: string,
+    at: Date,
   ): string[];
   append(
     events: readonly { event: Event; position: StreamPosition }[],
     quarantined: readonly QuarantinedRecord[],
     fileName: string,
+    at: Date,
   ): Promise<void>;
   deleteObjects(keys: readonly string[]): Promise<void>;
 }
@@ -162,13 +167,15 @@ export function makeProcessBatch<TDay>(deps: FeatureProcessorDeps<TDay>) {
     );
     const quarantined = fresh.flatMap((record) => (record.quarantine ? [record.quarantine] : []));
     const fileName = `${shardId}-${first.position.sequenceNumber}`;
+    const at = new Date();
     const keys = deps.lakehouse.plannedKeys(
       events.map((item) => item.event),
       quarantined,
       fileName,
+      at,
     );
     await deps.journal.begin(shardId, entry, keys);
-    await deps.lakehouse.append(events, quarantined, fileName);
+    await deps.lakehouse.append(events, quarantined, fileName, at);
     await deps.journal.commit(shardId, last.position.sequenceNumber);
     metrics.count('LakehouseRowsWritten', events.length);
     metrics.count('RecordsQuarantined', quarantined.length);
