@@ -88,7 +88,6 @@ export const CONTROL = {
 } as const;
 /** Step kinds (`control[command]`). */
 export const COMMAND_BUILD = 0;
-export const COMMAND_EXIT = 1;
 export const COMMAND_PARTITION = 2;
 export const COMMAND_GRADIENTS = 3;
 export const COMMAND_SPLITS = 4;
@@ -306,7 +305,7 @@ export function scanBins(
       bestLeftH = leftH;
     }
   }
-  const first = from < 0 ? 0 : from;
+  const first = Math.max(0, from);
   if (alpha === 0) {
     for (let bin = first; bin < to; bin++) {
       leftG += histograms[g0 + bin] ?? 0;
@@ -806,55 +805,56 @@ export function workerLoop(
     }
     Atomics.wait(control, 0, seen);
     seen = Atomics.load(control, 0);
-    if (Atomics.load(control, 3) === 1) return;
-    // Join only a step that is still open; the main thread closes it once every item is taken.
     Atomics.add(control, 1, 1);
-    if (start.index < Atomics.load(control, 10) && Atomics.load(control, 9) === seen) {
-      try {
-        while (version !== Atomics.load(control, 6)) {
-          const received = receive(start.port);
-          if (received === undefined) throw new Error('worker: buffer update announced but not received');
-          const shared = received.message as SharedBuffers;
-          buffers = {
-            slots: shared.slotsWide ? new Uint32Array(shared.slots) : new Uint16Array(shared.slots),
-            columns: new Uint8Array(shared.columns),
-            slotOffset: new Int32Array(shared.slotOffset),
-            binCounts: new Int32Array(shared.binCounts),
-            categorical: new Uint8Array(shared.categorical),
-            gradients: new Float64Array(shared.gradients),
-            rowIndex: new Uint32Array(shared.rowIndex),
-            margins: new Float64Array(shared.margins),
-            labels: new Float64Array(shared.labels),
-            rowWeight: new Float64Array(shared.rowWeight),
-            histograms: new Float64Array(shared.histograms),
-            tasks: new Int32Array(shared.tasks),
-            taskStats: new Float64Array(shared.taskStats),
-            blocks: new Int32Array(shared.blocks),
-            results: new Float64Array(shared.results),
-            resultCategories: new Int32Array(shared.resultCategories),
-            featureList: new Int32Array(shared.featureList),
-            chunkBounds: new Int32Array(shared.chunkBounds),
-            settings: new Float64Array(shared.settings),
-            control,
+    try {
+      // New buffers are taken up even by a worker that sits this run out, so that no stale run's
+      // memory stays queued on its port.
+      while (version !== Atomics.load(control, 6)) {
+        const received = receive(start.port);
+        if (received === undefined) throw new Error('worker: buffer update announced but not received');
+        const shared = received.message as SharedBuffers;
+        buffers = {
+          slots: shared.slotsWide ? new Uint32Array(shared.slots) : new Uint16Array(shared.slots),
+          columns: new Uint8Array(shared.columns),
+          slotOffset: new Int32Array(shared.slotOffset),
+          binCounts: new Int32Array(shared.binCounts),
+          categorical: new Uint8Array(shared.categorical),
+          gradients: new Float64Array(shared.gradients),
+          rowIndex: new Uint32Array(shared.rowIndex),
+          margins: new Float64Array(shared.margins),
+          labels: new Float64Array(shared.labels),
+          rowWeight: new Float64Array(shared.rowWeight),
+          histograms: new Float64Array(shared.histograms),
+          tasks: new Int32Array(shared.tasks),
+          taskStats: new Float64Array(shared.taskStats),
+          blocks: new Int32Array(shared.blocks),
+          results: new Float64Array(shared.results),
+          resultCategories: new Int32Array(shared.resultCategories),
+          featureList: new Int32Array(shared.featureList),
+          chunkBounds: new Int32Array(shared.chunkBounds),
+          settings: new Float64Array(shared.settings),
+          control,
+        };
+        if (scratch === undefined || scratch.rows.length < ((buffers.settings[8] ?? 0) | 0)) {
+          scratch = {
+            codes: new Int32Array(256),
+            keys: new Float64Array(256),
+            best: new Float64Array(8),
+            bestSet: new Int32Array(8),
+            rows: new Uint32Array((buffers.settings[8] ?? 0) | 0),
           };
-          if (scratch === undefined || scratch.rows.length < ((buffers.settings[8] ?? 0) | 0)) {
-            scratch = {
-              codes: new Int32Array(256),
-              keys: new Float64Array(256),
-              best: new Float64Array(8),
-              bestSet: new Int32Array(8),
-              rows: new Uint32Array((buffers.settings[8] ?? 0) | 0),
-            };
-          }
-          version = shared.version;
         }
-        if (buffers !== undefined && scratch !== undefined) {
-          runShare(buffers, Atomics.load(control, 3), Atomics.load(control, 2), scratch);
-        }
-      } catch (error) {
-        Atomics.store(control, 5, 1);
-        start.port.postMessage(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        version = shared.version;
       }
+      // Join only a step that is still open (the main thread closes it once every item is
+      // taken) and only as one of the workers this run may use.
+      const joins = start.index < Atomics.load(control, 10) && Atomics.load(control, 9) === seen;
+      if (joins && buffers !== undefined && scratch !== undefined) {
+        runShare(buffers, Atomics.load(control, 3), Atomics.load(control, 2), scratch);
+      }
+    } catch (error) {
+      Atomics.store(control, 5, 1);
+      start.port.postMessage(error instanceof Error ? (error.stack ?? error.message) : String(error));
     }
     Atomics.sub(control, 1, 1);
     Atomics.notify(control, 1);

@@ -99,8 +99,8 @@ export class GbdtModel {
     const out = new Int32Array(count * roots.length);
     for (let row = 0; row < count; row++) {
       for (let tree = 0; tree < roots.length; tree++) {
-        const root = roots[tree] ?? 0;
-        out[row * roots.length + tree] = leafOf(this.forest, root, values, row * this.featureCount) - root;
+        const leaf = leafOf(this.forest, roots[tree] ?? 0, values, row * this.featureCount);
+        out[row * roots.length + tree] = this.forest.sourceNode[leaf] ?? -1;
       }
     }
     return out;

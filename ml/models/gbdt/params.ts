@@ -68,7 +68,7 @@ export const DEFAULT_PARAMS: GbdtParams = {
   maxCatThreshold: 64,
   seed: 0,
   threads: Math.min(2, availableParallelism()),
-  minParallelCells: 200_000,
+  minParallelCells: 50_000,
   earlyStoppingRounds: 0,
   evalMetric: 'logloss',
 };

@@ -1,25 +1,13 @@
-import type { Forest } from './forest.js';
+import { categoricalChild, type Forest } from './forest.js';
 
 /** The child a row takes at inner node `node` (the same routing as `leafOf`). */
 function childOf(forest: Forest, node: number, values: ArrayLike<number>, offset: number): number {
   const feature = forest.splitFeature[node] ?? -1;
-  const left = forest.left[node] ?? 0;
-  const right = forest.right[node] ?? 0;
-  if (feature >= 0) {
-    const x = values[offset + feature] ?? Number.NaN;
-    if (x < (forest.splitValue[node] ?? 0)) return left;
-    if (Number.isNaN(x)) return forest.defaultLeft[node] === 1 ? left : right;
-    return right;
-  }
-  const x = values[offset - feature - 2] ?? Number.NaN;
-  if (Number.isNaN(x)) return forest.defaultLeft[node] === 1 ? left : right;
-  const code = Math.trunc(x);
-  const word = code >>> 5;
-  const inSet =
-    code >= 0 &&
-    word < (forest.categoryWords[node] ?? 0) &&
-    (((forest.categoryBits[(forest.categoryOffset[node] ?? 0) + word] ?? 0) >>> (code & 31)) & 1) === 1;
-  return inSet ? right : left;
+  if (feature < 0) return categoricalChild(forest, node, values[offset - feature - 2] ?? Number.NaN);
+  const x = values[offset + feature] ?? Number.NaN;
+  if (x < (forest.splitValue[node] ?? 0)) return node + 1;
+  if (Number.isNaN(x) && forest.defaultLeft[node] === 1) return node + 1;
+  return forest.right[node] ?? 0;
 }
 
 function splitFeatureOf(forest: Forest, node: number): number {
@@ -69,9 +57,9 @@ export class TreeShapExplainer {
 
   private fillMeanValue(node: number): number {
     const { forest } = this;
-    const left = forest.left[node] ?? -1;
+    const left = node + 1;
     let mean: number;
-    if (left < 0) mean = forest.splitValue[node] ?? 0;
+    if (forest.splitFeature[node] === -1) mean = forest.splitValue[node] ?? 0;
     else {
       const right = forest.right[node] ?? 0;
       mean =
@@ -96,7 +84,7 @@ export class TreeShapExplainer {
     this.out = out;
     for (let tree = 0; tree < forest.roots.length; tree++) {
       const root = forest.roots[tree] ?? 0;
-      if ((forest.left[root] ?? -1) < 0) continue;
+      if (forest.splitFeature[root] === -1) continue;
       this.recurse(root, 0, 0, 1, 1, -1);
     }
     this.values = [];
@@ -171,8 +159,8 @@ export class TreeShapExplainer {
     pathWeight.copyWithin(path, parentPath, parentPath + uniqueDepth + 1);
     this.extendPath(path, uniqueDepth, parentZero, parentOne, parentFeature);
 
-    const left = forest.left[node] ?? -1;
-    if (left < 0) {
+    const left = node + 1;
+    if (forest.splitFeature[node] === -1) {
       const leafValue = forest.splitValue[node] ?? 0;
       for (let i = 1; i <= uniqueDepth; i++) {
         const weight = this.unwoundPathSum(path, uniqueDepth, i);

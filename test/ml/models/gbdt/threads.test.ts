@@ -5,8 +5,9 @@ import { syntheticDataset } from './helpers.js';
 
 describe('trainGbdt on worker threads', () => {
   it('trains the same model, bit for bit, on two threads as on one', () => {
-    const data = syntheticDataset(3000, 31);
-    const params = { rounds: 25, maxDepth: 5, learningRate: 0.2, minParallelCells: 0 } as const;
+    // Over 4,096 rows, so the root is built in several row blocks that the threads share.
+    const data = syntheticDataset(9000, 31);
+    const params = { rounds: 12, maxDepth: 5, learningRate: 0.2, minParallelCells: 0 } as const;
     const single = trainGbdt(data, { ...params, threads: 1 });
     const shared = trainGbdt(data, { ...params, threads: 2 });
     expect(single.training?.threads).toBe(1);
@@ -16,7 +17,7 @@ describe('trainGbdt on worker threads', () => {
   });
 
   it('stays identical with row and column sampling, lossguide growth and three threads', () => {
-    const data = syntheticDataset(2500, 32);
+    const data = syntheticDataset(6000, 32);
     const params = {
       rounds: 15,
       maxDepth: 0,
