@@ -212,10 +212,21 @@ export class TreeGrower {
       this.leaves += 1;
     }
 
+    const rowsOf = (node: number): number => (grown.rowEnd[node] ?? 0) - (grown.rowBegin[node] ?? 0);
+    // Tasks go out largest first, so the last items a step hands out are small and no thread
+    // waits long for another (the order changes no result).
+    const bySize = splitting
+      .map((_, index) => index)
+      .sort((a, b) => rowsOf(splitting[b] ?? 0) - rowsOf(splitting[a] ?? 0));
+    const taskOf = new Int32Array(splitting.length);
+    bySize.forEach((index, task) => {
+      taskOf[index] = task;
+    });
     if (splitting.length > 0) {
       team.reserveTasks(splitting.length);
       const { tasks } = team.buffers;
-      splitting.forEach((node, task) => {
+      splitting.forEach((node, index) => {
+        const task = taskOf[index] ?? 0;
         const split = grown.split[node];
         if (split === undefined) return;
         const { feature } = split;
@@ -233,12 +244,14 @@ export class TreeGrower {
       });
       let rows = 0;
       for (const node of splitting) rows += (grown.rowEnd[node] ?? 0) - (grown.rowBegin[node] ?? 0);
-      team.run(COMMAND_PARTITION, splitting.length, rows);
+      // A row costs about four histogram cells to partition.
+      team.run(COMMAND_PARTITION, splitting.length, 4 * rows);
     }
 
     const children: number[] = [];
     const pending: PendingTask[] = [];
-    splitting.forEach((node, task) => {
+    splitting.forEach((node, index) => {
+      const task = taskOf[index] ?? 0;
       const split = grown.split[node];
       if (split === undefined) return;
       const begin = grown.rowBegin[node] ?? 0;
@@ -280,8 +293,11 @@ export class TreeGrower {
    * Builds the histograms of `pending` nodes (in row blocks, see kernels.ts), derives their
    * siblings' and searches both nodes' best splits: a build step, then a splits step.
    */
-  private buildAndSearch(pending: readonly PendingTask[]): void {
+  private buildAndSearch(unordered: readonly PendingTask[]): void {
     const { grown, team } = this;
+    // Largest first, so the last items of each step are small (the order changes no result).
+    const rowsOf = (node: number): number => (grown.rowEnd[node] ?? 0) - (grown.rowBegin[node] ?? 0);
+    const pending = [...unordered].sort((a, b) => rowsOf(b.built) - rowsOf(a.built));
     // Blocks of near-equal size, by the node's rows alone (never by the thread count).
     const blockCounts = pending.map(({ built }) =>
       Math.max(1, Math.ceil(((grown.rowEnd[built] ?? 0) - (grown.rowBegin[built] ?? 0)) / BLOCK_ROWS)),

@@ -28,9 +28,8 @@ export interface TeamSettings {
 }
 
 /**
- * Steps with less work than this (histogram cells, or rows to partition or update) run on the
- * calling thread alone: measured, a round trip to a spinning worker costs 5-15 us and to a
- * sleeping one ~0.1 ms, while 30,000 cells take ~0.05 ms.
+ * Steps with less work than this (in histogram cells, ~1 ns each) run on the calling thread
+ * alone: measured, a round trip to a spinning worker costs 5-15 us and to a sleeping one ~0.1 ms.
  */
 const SOLO_BELOW = 30_000;
 /** Feature chunks per thread: enough items for a thread held up by the OS to fall behind gracefully. */
@@ -107,6 +106,24 @@ class WorkerPool {
 }
 
 let pool: WorkerPool | undefined;
+
+/** Sleeps until no worker is inside the step (rare: most steps end within the spin). */
+function sleepUntilDone(control: Int32Array): void {
+  const deadline = Date.now() + WORKER_DEADLINE_MS;
+  for (;;) {
+    const active = Atomics.load(control, CONTROL.active);
+    if (active <= 0) return;
+    if (Date.now() > deadline) throw new Error('gbdt: a histogram worker thread stopped answering');
+    Atomics.wait(control, CONTROL.active, active, 1000);
+  }
+}
+
+/** Throws what a failed worker reported (kept out of the step loop, which it would deoptimise). */
+function workerFailure(workers: WorkerPool): never {
+  Atomics.store(workers.control, CONTROL.failed, 0);
+  const reports = workers.ports.map((port) => receiveMessageOnPort(port)?.message).filter(Boolean);
+  throw new Error(`gbdt: a histogram worker thread failed: ${reports.map(String).join('\n')}`);
+}
 
 function sharedOrPlain(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
   return shared ? new SharedArrayBuffer(Math.max(bytes, 8)) : new ArrayBuffer(Math.max(bytes, 8));
@@ -313,6 +330,12 @@ export class HistogramTeam {
       runShare(this.buffers, command, taskCount, this.scratch);
       return;
     }
+    this.runShared(workers, command, taskCount);
+  }
+
+  /** A step shared with the workers (a method of its own, so V8 optimises both paths apart). */
+  private runShared(workers: WorkerPool, command: number, taskCount: number): void {
+    const { control } = this.buffers;
     Atomics.store(control, CONTROL.allowed, this.threads - 1);
     Atomics.store(control, CONTROL.taskCount, taskCount);
     Atomics.store(control, CONTROL.command, command);
@@ -329,18 +352,8 @@ export class HistogramTeam {
     while (Atomics.load(control, activeAt) > 0 && performance.now() < spinUntil) {
       for (let spin = 0; spin < 256 && Atomics.load(control, activeAt) > 0; spin++);
     }
-    const deadline = Date.now() + WORKER_DEADLINE_MS;
-    for (;;) {
-      const active = Atomics.load(control, activeAt);
-      if (active <= 0) break;
-      if (Date.now() > deadline) throw new Error('gbdt: a histogram worker thread stopped answering');
-      Atomics.wait(control, activeAt, active, 1000);
-    }
-    if (Atomics.load(control, CONTROL.failed) !== 0) {
-      Atomics.store(control, CONTROL.failed, 0);
-      const reports = workers.ports.map((port) => receiveMessageOnPort(port)?.message).filter(Boolean);
-      throw new Error(`gbdt: a histogram worker thread failed: ${reports.map(String).join('\n')}`);
-    }
+    if (Atomics.load(control, activeAt) > 0) sleepUntilDone(control);
+    if (Atomics.load(control, CONTROL.failed) !== 0) workerFailure(workers);
   }
 
   /** The run is over; pooled workers keep waiting for the next one. */

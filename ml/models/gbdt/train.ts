@@ -82,7 +82,8 @@ function updateMargins(team: HistogramTeam, segments: readonly MarginSegment[]):
   });
   let rows = 0;
   for (const segment of segments) rows += segment.end - segment.begin;
-  team.run(COMMAND_GRADIENTS, chunks.length, rows);
+  // A row's exp and divisions cost about ten histogram cells.
+  team.run(COMMAND_GRADIENTS, chunks.length, 10 * rows);
 }
 
 /**
