@@ -542,14 +542,16 @@ export class S3Lakehouse {
 
   /** Event rows of a day range and buckets, file by file, fetching a few files ahead. */
   async *readEvents(query: EventQuery = {}): AsyncGenerator<LakehouseEventRow> {
-    const keys = await this.listRawKeys(query);
+    yield* this.readEventFiles(await this.listRawKeys(query));
+  }
+
+  /** Event rows of these raw files, in the given order, fetching a few files ahead. */
+  async *readEventFiles(keys: readonly string[]): AsyncGenerator<LakehouseEventRow> {
     const pending: Promise<LakehouseEventRow[]>[] = [];
-    const ahead = keys.values();
+    let next = 0;
     const fill = () => {
-      while (pending.length < CONCURRENCY / 2) {
-        const next = ahead.next();
-        if (next.done) return;
-        const key = next.value;
+      while (pending.length < CONCURRENCY / 2 && next < keys.length) {
+        const key = keys[next++] as string;
         const rows = this.getBytes(key).then((bytes) =>
           decodeEvents(bytes).catch((error: unknown) => {
             throw new LakehouseDataError('not a readable events file', key, { cause: error });
@@ -561,8 +563,8 @@ export class S3Lakehouse {
       }
     };
     fill();
-    for (let head = pending.shift(); head !== undefined; head = pending.shift()) {
-      const rows = await head;
+    while (pending.length > 0) {
+      const rows = await (pending.shift() as Promise<LakehouseEventRow[]>);
       fill();
       yield* rows;
     }

@@ -29,6 +29,7 @@ import {
   type LakehouseEventRow,
   parseRawKey,
   RAW_PREFIX,
+  S3Lakehouse,
 } from './lakehouse.js';
 
 export const SNAPSHOTS_PREFIX = 'snapshots/';
@@ -527,36 +528,8 @@ export class ListedRawEvents {
   }
 
   /** Event rows of the listed files, file by file in key order (so day by day within a bucket), a few files ahead. */
-  async *readEvents(query: EventQuery = {}): AsyncGenerator<LakehouseEventRow> {
-    const ahead = this.keys(query).values();
-    const pending: Promise<LakehouseEventRow[]>[] = [];
-    const fill = () => {
-      while (pending.length < 4) {
-        const next = ahead.next();
-        if (next.done) return;
-        const key = next.value;
-        const rows = this.getBytes(key).then((bytes) =>
-          decodeEvents(bytes).catch((error: unknown) => {
-            throw new LakehouseDataError('not a readable events file', key, { cause: error });
-          }),
-        );
-        // Handled when awaited below; this keeps a failure in a prefetched file from going unobserved.
-        rows.catch(() => undefined);
-        pending.push(rows);
-      }
-    };
-    fill();
-    for (let head = pending.shift(); head !== undefined; head = pending.shift()) {
-      const rows = await head;
-      fill();
-      yield* rows;
-    }
-  }
-
-  private async getBytes(key: string): Promise<Uint8Array> {
-    const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    if (response.Body === undefined) throw new LakehouseDataError('object has no body', key);
-    return response.Body.transformToByteArray();
+  readEvents(query: EventQuery = {}): AsyncGenerator<LakehouseEventRow> {
+    return new S3Lakehouse(this.s3, this.bucket).readEventFiles(this.keys(query));
   }
 }
 
