@@ -22,10 +22,8 @@ import { formatIssues } from '../../ml/schema/format-issues.js';
 import { ChurnRadarError, NotFoundError, ValidationError } from './errors.js';
 import {
   bucketLabel,
-  decodeEvents,
   type EventQuery,
   LAKEHOUSE_BUCKETS,
-  LakehouseDataError,
   type LakehouseEventRow,
   parseRawKey,
   RAW_PREFIX,
@@ -385,6 +383,32 @@ export class S3SnapshotStore {
     const parsed = SnapshotManifestSchema.safeParse(value, { reportInput: true });
     if (!parsed.success) throw new SnapshotDataError(formatIssues(parsed.error, 'manifest'), key);
     return parsed.data;
+  }
+
+  /** The snapshots that have a manifest (complete ones), oldest cut-off first. */
+  async listSnapshots(): Promise<{ readonly asOf: string; readonly horizonDays: number }[]> {
+    const found: { asOf: string; horizonDays: number }[] = [];
+    let marker: string | undefined;
+    do {
+      const response: ListObjectsCommandOutput = await this.s3.send(
+        new ListObjectsCommand({
+          Bucket: this.bucket,
+          Prefix: SNAPSHOTS_PREFIX,
+          MaxKeys: 1000,
+          ...(marker === undefined ? {} : { Marker: marker }),
+        }),
+      );
+      const keys = (response.Contents ?? []).flatMap((object) =>
+        object.Key === undefined ? [] : [object.Key],
+      );
+      for (const key of keys) {
+        const match = /^snapshots\/as_of=(\d{4}-\d{2}-\d{2})\/horizon=(\d+)\/manifest\.json$/.exec(key);
+        if (match?.[1] !== undefined && match[2] !== undefined)
+          found.push({ asOf: match[1], horizonDays: Number(match[2]) });
+      }
+      marker = response.IsTruncated === true ? keys.at(-1) : undefined;
+    } while (marker !== undefined);
+    return found.sort((a, b) => (a.asOf < b.asOf ? -1 : a.asOf > b.asOf ? 1 : a.horizonDays - b.horizonDays));
   }
 
   /** Every record of a snapshot, bucket file by bucket file in the manifest's order. */

@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { registerImport } from './commands/import.js';
 import { registerLocalCommands } from './commands/local.js';
+import { registerModel } from './commands/model.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStart } from './commands/start.js';
 import { registerToken } from './commands/token.js';
+import { registerTrain } from './commands/train.js';
 
 /** Builds the `churn` program; each later feature registers its own subcommands here. */
 export function buildProgram(): Command {
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerImport(program);
   registerSnapshot(program);
+  registerTrain(program);
+  registerModel(program);
   registerToken(program);
   return program;
 }

@@ -1,7 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { addDays, addEvent, type DayAggregate, dayOf, emptyDay } from '../features/day-aggregate.js';
-import type { CustomerHistory, ProfileLike } from '../features/history.js';
-import type { LabelLike } from '../features/snapshot.js';
+import { graphNeighbours } from '../features/graph.js';
+import { type CustomerHistory, LOOKBACK_DAYS, type ProfileLike } from '../features/history.js';
+import { activitySequence } from '../features/sequence.js';
+import { buildSnapshotRows, type LabelLike, type SnapshotRow } from '../features/snapshot.js';
 import { parseEventJson, parseProfileCsvRow } from '../schema/index.js';
 import { profilesCsv } from './output.js';
 import { runSimulationSync, type SimulationOptions, type SimulationResult } from './simulation.js';
@@ -77,4 +79,31 @@ export function simulateHistories(
       };
     });
   return { result, histories, labels };
+}
+
+/** A snapshot row with what every model part reads (the shape of a stored snapshot record). */
+export interface SimulatedExample extends SnapshotRow {
+  readonly activity_sequence: Float32Array;
+  readonly neighbours: readonly string[];
+}
+
+/**
+ * Point-in-time rows as of `asOf` with their activity sequences (`LOOKBACK_DAYS` days) and graph
+ * neighbours: what `churn snapshot` writes, built in memory.
+ */
+export function simulatedExamples(
+  histories: readonly CustomerHistory[],
+  labels: ReadonlyMap<string, LabelLike>,
+  asOf: string,
+  horizonDays = 30,
+): SimulatedExample[] {
+  const byId = new Map(histories.map((history) => [history.userId, history]));
+  return buildSnapshotRows({ histories, asOf, horizonDays, labels }).map((row) => {
+    const history = byId.get(row.user_id) as CustomerHistory;
+    return {
+      ...row,
+      activity_sequence: activitySequence(history, asOf, LOOKBACK_DAYS),
+      neighbours: graphNeighbours(history, asOf),
+    };
+  });
 }
