@@ -1,9 +1,11 @@
+import { createRequire } from 'node:module';
 import { App, Aspects, Tags } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type ChurnRadarConfig, loadConfig } from './config.js';
 import { ApiStack } from './stacks/api-stack.js';
 import { DataStack } from './stacks/data-stack.js';
 import { IngestionStack } from './stacks/ingestion-stack.js';
+import { TrainingStack } from './stacks/training-stack.js';
 
 export interface ChurnRadarApp {
   readonly app: App;
@@ -11,6 +13,16 @@ export interface ChurnRadarApp {
   readonly data: DataStack;
   readonly ingestion: IngestionStack;
   readonly api: ApiStack;
+  readonly training: TrainingStack;
+}
+
+/** What a model's lineage names when `codeVersion` is not configured: the package version. */
+function packageVersion(): string {
+  const { name, version } = createRequire(import.meta.url)('../package.json') as {
+    name: string;
+    version: string;
+  };
+  return `${name}@${version}`;
 }
 
 /**
@@ -44,8 +56,18 @@ export function buildApp(app: App = new App()): ChurnRadarApp {
     description: 'churn-radar: Cognito user pool and the authenticated REST API',
   });
 
+  const training = new TrainingStack(app, `${prefix}-Training`, {
+    config,
+    env,
+    lakehouseBucket: data.lakehouseBucket,
+    modelBucket: data.modelBucket,
+    operationsTable: data.operationsTable,
+    codeVersion: config.codeVersion ?? packageVersion(),
+    description: 'churn-radar: training and retraining pipeline (Step Functions, schedule, drift trigger)',
+  });
+
   Tags.of(app).add('project', 'churn-radar');
   Tags.of(app).add('stage', config.stage);
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { app, config, data, ingestion, api };
+  return { app, config, data, ingestion, api, training };
 }

@@ -11,6 +11,13 @@ const scheduleExpression = z
     message: 'expected an EventBridge schedule such as "rate(7 days)" or "cron(0 3 ? * MON *)"',
   });
 
+/** A fraction between 0 and 1; `what` names it in the message. */
+const share = (what: string) =>
+  z
+    .number({ message: `expected ${what} between 0 and 1` })
+    .min(0, { message: `expected ${what} between 0 and 1` })
+    .max(1, { message: `expected ${what} between 0 and 1` });
+
 export const ChurnRadarConfigSchema = z
   .object({
     /** Deployment stage; names resources and decides retention. */
@@ -73,6 +80,39 @@ export const ChurnRadarConfigSchema = z
     /** Where inference and training run. */
     inference: z.enum(['lambda', 'sagemaker']).default('lambda'),
     training: z.enum(['lambda', 'sagemaker']).default('lambda'),
+    /** The training pipeline: the promotion gate and the SageMaker instance (`training: "sagemaker"`). */
+    trainingPipeline: z
+      .object({
+        /** Floors a challenger must clear, and how much worse than the champion it may be (functions/train GatePolicy). */
+        gate: z
+          .object({
+            minRocAuc: share('a ROC-AUC').default(0.7),
+            minPrecision: share('a precision').default(0.2),
+            minRecall: share('a recall').default(0.2),
+            maxAucDropVsChampion: share('a ROC-AUC difference').default(0.005),
+          })
+          .strict()
+          .prefault({}),
+        /** Instance of each component's training job in SageMaker mode. */
+        sagemakerInstanceType: z
+          .string()
+          .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, {
+            message: 'expected a SageMaker training instance type such as "ml.m5.2xlarge"',
+          })
+          .default('ml.m5.2xlarge'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * What the training runs record as the code that trained a model (`lineage.codeVersion`), e.g.
+     * `-c codeVersion=$(git rev-parse --short HEAD)`. Default: `churn-radar@<package.json version>`.
+     */
+    codeVersion: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._@+/-]{0,99}$/, {
+        message: 'expected 1-100 letters, digits and . _ @ + / -, such as a git commit',
+      })
+      .optional(),
     /** Alarm thresholds. */
     alarms: z
       .object({
@@ -88,6 +128,9 @@ export type ChurnRadarConfig = z.infer<typeof ChurnRadarConfigSchema>;
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
+
+/** Keys that are always text: a commit such as `0123456` must not become the number 123456. */
+const TEXT_KEYS: ReadonlySet<string> = new Set(['codeVersion']);
 
 /** Reads one context value; command-line strings are coerced to the type the cdk.json form has. */
 function coerce(value: unknown): unknown {
@@ -115,7 +158,7 @@ export function loadConfig(readContext: (key: string) => unknown): ChurnRadarCon
   const merged: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const key of Object.keys(ChurnRadarConfigSchema.shape)) {
     const override = readContext(key);
-    if (override !== undefined) merged[key] = coerce(override);
+    if (override !== undefined) merged[key] = TEXT_KEYS.has(key) ? override : coerce(override);
   }
   const parsed = ChurnRadarConfigSchema.safeParse(merged);
   if (!parsed.success) {

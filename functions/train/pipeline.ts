@@ -407,6 +407,7 @@ export interface StackOutcome {
 
 /** The registry as the training steps use it. */
 export interface TrainingRegistry {
+  get(version: string): Promise<unknown>;
   aliases(): Promise<Record<'champion' | 'challenger', string | undefined>>;
   readFiles(version: string): Promise<Map<string, Uint8Array>>;
   register(
@@ -537,6 +538,10 @@ export function makeRegisterStep(deps: { readonly runs: RunFiles; readonly regis
   return async (input: { plan: TrainingPlan }) => {
     const plan = readPlan(input);
     const files = await deps.runs.getFiles(plan.runId, 'candidate');
+    if ((await deps.registry.get(plan.version)) !== undefined) {
+      // A retry after a registration that finished but whose answer was lost: already done.
+      return { version: plan.version };
+    }
     await deps.registry.register(plan.version, files, {
       snapshots: [...plan.trainAsOf],
       holdout: plan.holdoutAsOf,

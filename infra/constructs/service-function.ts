@@ -27,7 +27,24 @@ export interface ServiceFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** Metric namespace. @default 'ChurnRadar' */
   readonly metricsNamespace?: string;
+  /**
+   * Files copied beside the bundled handler once esbuild has run, as paths relative to the project
+   * root; `*` globs allowed. For files a dependency loads from disk at run time, such as the
+   * WebAssembly binaries of `@tensorflow/tfjs-backend-wasm`. Copied with `cp` on the machine that
+   * synthesizes (no Docker); a pattern that matches nothing fails the synth.
+   * @default nothing
+   */
+  readonly bundleFiles?: readonly string[];
+  /**
+   * Modules left out of the bundle besides the AWS SDK: optional peers imported at run time
+   * when present (a layer may provide them).
+   * @default none
+   */
+  readonly externalModules?: readonly string[];
 }
+
+/** What `bundleFiles` may contain: a relative path, letters, digits, `@._-/` and `*` (it reaches a shell). */
+const BUNDLE_FILE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9@._*/-]+$/;
 
 /**
  * A Lambda function with the house defaults, so feature constructs state only what is
@@ -46,6 +63,16 @@ export class ServiceFunction extends Construct {
     if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10_240)) {
       throw new Error(`ServiceFunction ${id}: memorySize must be 128-10240 MB, got ${props.memorySize}`);
     }
+
+    for (const file of props.bundleFiles ?? []) {
+      if (!BUNDLE_FILE.test(file)) {
+        throw new Error(
+          `ServiceFunction ${id}: bundleFiles entry "${file}" must be a path relative to the project root ` +
+            '(letters, digits, @ . _ - / and * only, no "..")',
+        );
+      }
+    }
+    const bundleFiles = props.bundleFiles ?? [];
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -81,7 +108,17 @@ export class ServiceFunction extends Construct {
         mainFields: ['module', 'main'],
         // ESM bundles have no `require`; some dependencies still call it.
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
+        externalModules: ['@aws-sdk/*', ...(props.externalModules ?? [])],
+        ...(bundleFiles.length === 0
+          ? {}
+          : {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  bundleFiles.map((file) => `cp "${inputDir}"/${file} "${outputDir}"/`),
+              },
+            }),
       },
     });
 

@@ -6,9 +6,10 @@ import { S3Lakehouse } from '../../functions/shared/lakehouse.js';
 import { profileItem, putItems } from '../../functions/shared/profile-store.js';
 import { eventStream, featureTable, lakehouseBucket } from '../../infra/resources.js';
 import { addDays, computeFeatures, type DayAggregate, reviveDay } from '../../ml/features/index.js';
-import { importProfiles, readImportRows } from '../../ml/import/index.js';
+import { importLabels, importProfiles, readImportRows } from '../../ml/import/index.js';
 import { type Event, parseEventJson } from '../../ml/schema/index.js';
 import {
+  labelsCsv,
   profilesCsv,
   runSimulation,
   type SimulationResult,
@@ -32,6 +33,8 @@ export interface IngestSimulationReport {
   readonly eventsInLakehouse: number;
   readonly quarantined: number;
   readonly profilesStored: number;
+  /** Churn outcomes imported as the `simulated` labels dataset. */
+  readonly labelsStored: number;
   readonly processorBatches: number;
   readonly simulateSeconds: number;
   readonly ingestSeconds: number;
@@ -121,6 +124,12 @@ export async function ingestSimulation(
     imported.accepted.map((profile) => profileItem(profile, updatedAt)),
   );
   await lakehouse.writeProfiles('simulated', imported.accepted, 'profiles');
+  // The simulator's churn outcomes, as a billing system would export them: labels for training.
+  const labels = await importLabels(
+    readImportRows(Readable.from([Buffer.from(labelsCsv(result))]), { name: 'labels.csv' }),
+    { asOf: `${addDays(start, options.days)}T00:00:00Z` },
+  );
+  await lakehouse.writeLabels('simulated', labels.accepted, 'labels');
 
   let eventsInLakehouse = 0;
   for await (const _row of lakehouse.readEvents()) eventsInLakehouse++;
@@ -159,6 +168,7 @@ export async function ingestSimulation(
     eventsInLakehouse,
     quarantined,
     profilesStored: stored.written,
+    labelsStored: labels.accepted.length,
     processorBatches: mapping.stats.invocations,
     simulateSeconds,
     ingestSeconds,

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The TensorFlow.js namespace, whichever package provides it (tfjs-node re-exports tfjs). */
 export type Tf = typeof import('@tensorflow/tfjs');
@@ -30,14 +32,24 @@ async function loadNative(): Promise<TfRuntime | undefined> {
   }
 }
 
+/**
+ * Where the backend's .wasm files are: `TFJS_WASM_DIR`, else beside this module (a Lambda bundle
+ * gets them copied next to its code), else in the installed package (no fetch in Node).
+ */
+function wasmDirectory(): string {
+  const configured = process.env.TFJS_WASM_DIR;
+  if (configured !== undefined && configured !== '') return configured;
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(here, 'tfjs-backend-wasm-simd.wasm'))) return here;
+  return dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+}
+
 async function loadPortable(): Promise<TfRuntime> {
   const tf = await import('@tensorflow/tfjs');
   const wanted = process.env.CHURN_TF_BACKEND === 'cpu' ? 'cpu' : 'wasm';
   if (wanted === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // The .wasm files ship in the package; point the loader at them on disk (no fetch in Node).
-    const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-    wasm.setWasmPaths(`${join(dist)}/`);
+    wasm.setWasmPaths(`${wasmDirectory()}/`);
     if (await tf.setBackend('wasm')) {
       await tf.ready();
       return { tf, backend: 'wasm' };

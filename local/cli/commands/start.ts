@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type IngestSimulationReport, ingestSimulation } from '../../pipeline/ingest-simulation.js';
+import { type LocalTrainingReport, trainLocally } from '../../pipeline/train-locally.js';
 import { startLocalPlatform } from '../../platform.js';
 import { runSmokeChecks, type SmokeCheck } from '../../smoke/smoke.js';
 import { parseInteger } from '../settings.js';
@@ -64,6 +65,49 @@ const EXAMPLE_FEATURES = [
   'rfm_segment',
 ] as const;
 
+function trainingTable(training: LocalTrainingReport): string {
+  const { plan, evaluation, gate } = training;
+  if (evaluation === undefined || plan === undefined) {
+    return table([
+      ['failed', `${training.execution.error ?? ''}: ${(training.execution.cause ?? '').slice(0, 300)}`],
+    ]);
+  }
+  const { candidate, champion } = evaluation;
+  const pct = (value: number) => `${(100 * value).toFixed(1)}%`;
+  const rows: string[][] = [
+    [
+      'snapshots',
+      `train ${plan.trainAsOf.join(', ')}; holdout ${plan.holdoutAsOf} (${plan.horizonDays}-day window)`,
+    ],
+    ['holdout', `${candidate.customers.toLocaleString('en-US')} customers, ${candidate.churners} churned`],
+    [
+      'ROC-AUC',
+      `${candidate.rocAuc.toFixed(4)} (${Object.entries(candidate.componentAuc)
+        .map(([name, auc]) => `${name} ${auc.toFixed(3)}`)
+        .join(', ')})`,
+    ],
+    ['PR-AUC', candidate.prAuc.toFixed(4)],
+    [
+      'at threshold',
+      `${candidate.threshold.toFixed(3)}: precision ${pct(candidate.precision)}, recall ${pct(candidate.recall)}`,
+    ],
+    ['gate', gate?.summary ?? 'not reached'],
+    ['champion', `${training.champion ?? 'none'}${champion === null ? '' : ` (was ${champion.version})`}`],
+    [
+      'report',
+      training.artifactDirectory === undefined ? 'none' : `${training.artifactDirectory}/report.html`,
+    ],
+    [
+      'state times',
+      Object.entries(training.stateSeconds)
+        .filter(([, seconds]) => seconds >= 0.5)
+        .map(([state, seconds]) => `${state} ${seconds.toFixed(1)} s`)
+        .join(', '),
+    ],
+  ];
+  return table(rows.map(([name, value]) => [`  ${name}`, value ?? '']));
+}
+
 export function registerStart(program: Command): void {
   program
     .command('start')
@@ -75,9 +119,14 @@ export function registerStart(program: Command): void {
       '--customers <n>',
       'customers of the simulated service',
       parseInteger('--customers', 10, 200_000),
-      1000,
+      800,
     )
-    .option('--days <n>', 'days of history to simulate', parseInteger('--days', 7, 720), 60)
+    .option(
+      '--days <n>',
+      'days of history to simulate (training needs about 100)',
+      parseInteger('--days', 7, 720),
+      100,
+    )
     .option('--seed <n>', 'simulation seed', parseInteger('--seed', 0, 2 ** 32 - 1), 42)
     .option('--data-dir <dir>', 'keep the local cloud state here instead of in memory')
     .action(async (options: StartOptions) => {
@@ -98,6 +147,7 @@ export function registerStart(program: Command): void {
       });
       let report: IngestSimulationReport;
       let checks: SmokeCheck[];
+      let training: LocalTrainingReport;
       try {
         report = await ingestSimulation(platform, {
           customers: options.customers,
@@ -105,10 +155,29 @@ export function registerStart(program: Command): void {
           seed: options.seed,
           log,
         });
+        log(
+          'training: running statemachines/train.asl.json (snapshots -> 3 components -> stack -> gate -> register -> promote)',
+        );
+        training = await trainLocally(
+          platform.cloud,
+          {
+            trigger: 'start',
+            profilesDataset: 'simulated',
+            // The simulator's outcomes, imported like a billing export, are final: no grace days needed.
+            labelsDataset: 'simulated',
+            graceDays: 0,
+            trainSnapshots: 2,
+            params: { folds: 2 },
+            // A small service gives a noisy holdout: demo floors, not production ones (cdk.json).
+            gate: { minRocAuc: 0.6, minPrecision: 0.05, minRecall: 0.05 },
+          },
+          { outDirectory: options.dataDir === undefined ? 'out/models' : `${options.dataDir}/models`, log },
+        );
         checks = await runSmokeChecks(platform, log);
       } finally {
         await platform.stop();
       }
+      const trainingOk = training.execution.status === 'SUCCEEDED';
       const failed = checks.filter((check) => !check.ok);
       const lost = report.eventsSimulated - report.eventsInLakehouse - report.quarantined;
       const out = (text: string) => process.stdout.write(text);
@@ -121,6 +190,9 @@ export function registerStart(program: Command): void {
         out(`${table(EXAMPLE_FEATURES.map((name) => [`  ${name}`, shown(features[name])]))}\n`);
       }
       out(
+        `\nTraining (state machine ${training.execution.status.toLowerCase()})\n\n${trainingTable(training)}\n`,
+      );
+      out(
         `\nOther services\n\n${table(
           checks.map((check) => [
             check.ok ? 'ok' : 'FAILED',
@@ -132,7 +204,7 @@ export function registerStart(program: Command): void {
         )}\n\n`,
       );
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      if (failed.length === 0 && lost === 0) {
+      if (failed.length === 0 && lost === 0 && trainingOk) {
         out(
           `Done in ${seconds} s: every event is in the lakehouse or quarantine, and every service answered.\n`,
         );
@@ -141,7 +213,7 @@ export function registerStart(program: Command): void {
         );
       } else {
         out(
-          `${failed.length} checks failed and ${lost} events are unaccounted for (see above), in ${seconds} s.\n`,
+          `${failed.length} checks failed, ${lost} events are unaccounted for${trainingOk ? '' : ', training failed'} (see above), in ${seconds} s.\n`,
         );
         process.exitCode = 1;
       }

@@ -90,31 +90,38 @@ function transform(value: number, kind: NodeTransform): number {
   return value;
 }
 
-/** Checks what the model reads of one example; errors start with the field's path. */
-function checkExample(example: unknown, path: string, features: readonly NodeFeatureSpec[]): GraphExample {
-  if (typeof example !== 'object' || example === null)
-    throw new GraphDataError(`${path}: expected an object`);
+/**
+ * Checks what the model reads of one example; errors start with the field's path. Hot (every
+ * example of every snapshot), so the path is only spelled out on failure.
+ */
+function checkExample(
+  example: unknown,
+  where: string,
+  index: number,
+  features: readonly NodeFeatureSpec[],
+): GraphExample {
+  const fail = (field: string, rule: string): never => {
+    throw new GraphDataError(`${where}[${index}]${field}: ${rule}`);
+  };
+  if (typeof example !== 'object' || example === null) fail('', 'expected an object');
   const record = example as Partial<GraphExample>;
   if (typeof record.user_id !== 'string' || record.user_id === '')
-    throw new GraphDataError(`${path}.user_id: expected a non-empty string, got ${describe(record.user_id)}`);
-  if (!Array.isArray(record.neighbours))
-    throw new GraphDataError(
-      `${path}.neighbours: expected an array of user ids, got ${describe(record.neighbours)}`,
-    );
-  record.neighbours.forEach((neighbour, index) => {
+    fail('.user_id', `expected a non-empty string, got ${describe(record.user_id)}`);
+  const neighbours = record.neighbours;
+  if (!Array.isArray(neighbours))
+    return fail('.neighbours', `expected an array of user ids, got ${describe(neighbours)}`);
+  for (let at = 0; at < neighbours.length; at++) {
+    const neighbour: unknown = neighbours[at];
     if (typeof neighbour !== 'string' || neighbour === '')
-      throw new GraphDataError(
-        `${path}.neighbours[${index}]: expected a user id, got ${describe(neighbour)}`,
-      );
-  });
-  if (typeof record.features !== 'object' || record.features === null)
-    throw new GraphDataError(`${path}.features: expected an object, got ${describe(record.features)}`);
+      fail(`.neighbours[${at}]`, `expected a user id, got ${describe(neighbour)}`);
+  }
+  const values = record.features;
+  if (typeof values !== 'object' || values === null)
+    return fail('.features', `expected an object, got ${describe(values)}`);
   for (const spec of features) {
-    const value = record.features[spec.name];
+    const value = values[spec.name];
     if (typeof value !== 'number' || !Number.isFinite(value))
-      throw new GraphDataError(
-        `${path}.features.${spec.name}: expected a finite number, got ${describe(value)}`,
-      );
+      fail(`.features.${spec.name}`, `expected a finite number, got ${describe(value)}`);
   }
   return record as GraphExample;
 }
@@ -151,48 +158,56 @@ export function buildTable(
   const roots: Int32Array[] = [];
   let next = FIRST_NODE_ROW;
   for (const group of groups) {
-    const members: { example: GraphExample; row: number }[] = [];
+    // Rows are handed out in visiting order, so member i of the group has row `first + i`.
+    const first = next;
+    const members: GraphExample[] = [];
     const rowOf = new Map<string, number>();
     const groupRoots = new Int32Array(group.examples.length);
     const add = (list: readonly GraphExample[], where: string, isRoot: boolean) => {
-      list.forEach((raw, index) => {
-        const path = `${where}[${index}]`;
-        const example = checkExample(raw, path, features);
-        const existing = rowOf.get(example.user_id);
-        if (existing !== undefined) {
+      for (let index = 0; index < list.length; index++) {
+        const example = checkExample(list[index], where, index, features);
+        if (rowOf.has(example.user_id)) {
           if (isRoot)
-            throw new GraphDataError(`${path}.user_id: ${JSON.stringify(example.user_id)} appears twice`);
-          return; // a context customer who is also scored: the scored example is the node
+            throw new GraphDataError(
+              `${where}[${index}].user_id: ${JSON.stringify(example.user_id)} appears twice`,
+            );
+          continue; // a context customer who is also scored: the scored example is the node
         }
         const row = next++;
         rowOf.set(example.user_id, row);
-        members.push({ example, row });
+        members.push(example);
         if (isRoot) groupRoots[index] = row;
-      });
+      }
     };
     add(group.examples, group.where, true);
     if (group.context !== undefined) add(group.context, group.contextWhere ?? 'context', false);
-    const seen = new Set<string>();
-    for (const { example, row } of members) {
+    for (let member = 0; member < members.length; member++) {
+      const example = members[member] as GraphExample;
+      const row = first + member;
       adjStart[row] = adjList.length;
+      const listed = example.neighbours;
       let current = 0;
       let gone = 0;
-      seen.clear();
-      for (const neighbour of example.neighbours) {
-        if (neighbour === example.user_id || seen.has(neighbour)) continue;
-        seen.add(neighbour);
+      // Duplicates: a scan for the usual short lists, a set for long ones.
+      const unique = listed.length > 32 ? new Set<string>() : undefined;
+      for (let at = 0; at < listed.length; at++) {
+        const neighbour = listed[at] as string;
+        if (neighbour === example.user_id) continue;
+        if (unique !== undefined ? unique.has(neighbour) : listed.indexOf(neighbour) < at) continue;
+        unique?.add(neighbour);
         const neighbourRow = rowOf.get(neighbour);
         if (neighbourRow === undefined) gone += 1;
         else current += 1;
-        if (!neighbourhood || process.env.GRAPH_EXP_NOADJ) continue;
+        if (!neighbourhood) continue;
         adjList.push(neighbourRow ?? GONE_ROW);
         adjIds.push(neighbour);
       }
       const base = row * width;
-      features.forEach((spec, column) => {
+      for (let column = 0; column < features.length; column++) {
+        const spec = features[column] as NodeFeatureSpec;
         x[base + column] = transform(example.features[spec.name] as number, spec.transform);
-      });
-      if (neighbourhood && !process.env.GRAPH_EXP_NOCOLS) {
+      }
+      if (neighbourhood) {
         x[base + features.length] = Math.log1p(current);
         x[base + features.length + 1] = Math.log1p(gone);
         x[base + features.length + 2] = current + gone > 0 ? gone / (current + gone) : 0;
@@ -352,12 +367,17 @@ export function levelAggregates(
   sample: NeighbourSample,
   fanOuts: readonly number[],
 ): Float32Array[] {
+  // Fan-outs above every node's sample give the same means: compute those once.
+  let longest = 0;
+  for (let row = 0; row < table.rows; row++)
+    longest = Math.max(longest, (sample.start[row + 1] as number) - (sample.start[row] as number));
   const byFanOut = new Map<number, Float32Array>();
   return fanOuts.map((fanOut) => {
-    let aggregate = byFanOut.get(fanOut);
+    const effective = Math.min(fanOut, longest);
+    let aggregate = byFanOut.get(effective);
     if (aggregate === undefined) {
-      aggregate = meanOfNeighbours(table, sample, fanOut);
-      byFanOut.set(fanOut, aggregate);
+      aggregate = meanOfNeighbours(table, sample, effective);
+      byFanOut.set(effective, aggregate);
     }
     return aggregate;
   });
@@ -392,7 +412,7 @@ export function assembleBatch(
   sample: NeighbourSample,
   aggregates: readonly Float32Array[],
   fanOuts: readonly number[],
-  batchRows: ArrayLike<number>,
+  batchRows: Int32Array,
 ): Batch {
   const { width, x } = table;
   const layers = fanOuts.length;
@@ -400,16 +420,18 @@ export function assembleBatch(
   const levelRows: number[] = [];
   const slots: number[] = [];
   const childWeights: Float32Array[] = [];
-  let current: ArrayLike<number> = batchRows;
+  let current: Int32Array = batchRows;
   for (let level = 0; level < layers; level++) {
     const count = current.length;
     const aggregate = aggregates[level] as Float32Array;
     const inputs = new Float32Array(count * 2 * width);
     for (let index = 0; index < count; index++) {
-      const row = current[index] as number;
+      const from = (current[index] as number) * width;
       const out = index * 2 * width;
-      inputs.set(x.subarray(row * width, row * width + width), out);
-      inputs.set(aggregate.subarray(row * width, row * width + width), out + width);
+      for (let column = 0; column < width; column++) {
+        inputs[out + column] = x[from + column] as number;
+        inputs[out + width + column] = aggregate[from + column] as number;
+      }
     }
     levels.push(inputs);
     levelRows.push(count);

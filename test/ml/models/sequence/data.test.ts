@@ -20,12 +20,12 @@ describe('stepBounds', () => {
       [8, 9],
       [9, 10],
     ]);
+    // Defaults: 90 days as 13 weekly steps, the oldest 6 days long.
     const defaults = stepBounds(DEFAULT_SEQUENCE_PARAMS);
-    expect(defaults).toHaveLength(
-      Math.ceil((90 - DEFAULT_SEQUENCE_PARAMS.recentDays) / 7) + DEFAULT_SEQUENCE_PARAMS.recentDays,
-    );
-    expect(defaults.at(-1)).toEqual([89, 90]);
-    expect(defaults[0]?.[0]).toBe(0);
+    expect(defaults).toHaveLength(13);
+    expect(defaults[0]).toEqual([0, 6]);
+    expect(defaults[1]).toEqual([6, 13]);
+    expect(defaults.at(-1)).toEqual([83, 90]);
     // Contiguous, no day twice.
     defaults.slice(1).forEach((bound, index) => {
       expect(bound[0]).toBe(defaults[index]?.[1]);
