@@ -39,6 +39,7 @@ import { featureProcessorMapping, PROCESSOR_MAPPING } from '../local/wiring/feat
 import { addEvent, type DayAggregate, dayOf, emptyDay, mergeDays } from '../ml/features/index.js';
 import { type Event, EventSchema, parseEventJson } from '../ml/schema/index.js';
 import { formatRows, runSimulationSync } from '../ml/simulate/index.js';
+import { wholeNumber } from './lib/args.js';
 
 const GOAL_EVENTS_PER_S = 300_000;
 const GOAL_WRITES_PER_1000 = 100;
@@ -56,13 +57,6 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
   },
 });
-
-function wholeNumber(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive whole number, got ${text}`);
-  return value;
-}
 
 const customers = wholeNumber('customers', values.customers);
 const days = wholeNumber('days', values.days);

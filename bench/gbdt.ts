@@ -51,6 +51,7 @@ import { parseTelcoCsv } from '../ml/models/gbdt/telco.js';
 import { trainGbdt } from '../ml/models/gbdt/train.js';
 import { parseEventJson, parseProfileCsvRow } from '../ml/schema/index.js';
 import { formatRows, profilesCsv, runSimulationSync } from '../ml/simulate/index.js';
+import { wholeNumber } from './lib/args.js';
 
 const GOAL_TRAIN_RATIO = 1.5;
 const GOAL_AUC_DIFFERENCE = 0.003;
@@ -70,13 +71,6 @@ const { values: args } = parseArgs({
     keep: { type: 'string' },
   },
 });
-
-function wholeNumber(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive whole number, got ${text}`);
-  return value;
-}
 
 const customers = wholeNumber('customers', args.customers);
 const days = wholeNumber('days', args.days);

@@ -40,6 +40,7 @@ import {
   writeArtifactDirectory,
 } from '../ml/models/hybrid/index.js';
 import { type SimulatedExample, simulatedExamples, simulateHistories } from '../ml/simulate/histories.js';
+import { wholeNumber } from './lib/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -56,18 +57,12 @@ const { values: args } = parseArgs({
   },
 });
 
-function whole(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive whole number, got ${text}`);
-  return value;
-}
-const customers = whole('customers', args.customers);
-const days = whole('days', args.days);
-const seed = whole('seed', args.seed);
-const trainDays = (args.train ?? '').split(',').map((text) => whole('train', text));
-const testDay = whole('test', args.test);
-const leadStep = whole('lead-step', args['lead-step']);
+const customers = wholeNumber('customers', args.customers);
+const days = wholeNumber('days', args.days);
+const seed = wholeNumber('seed', args.seed);
+const trainDays = (args.train ?? '').split(',').map((text) => wholeNumber('train', text));
+const testDay = wholeNumber('test', args.test);
+const leadStep = wholeNumber('lead-step', args['lead-step']);
 const HORIZON = 30;
 if (testDay + HORIZON > days)
   throw new Error(`--test ${testDay} + ${HORIZON}-day window must fit in --days ${days}`);
@@ -103,7 +98,7 @@ const testExamples = simulatedExamples(histories, labels, asOf(testDay), HORIZON
 
 const training = await trainHybrid(
   trainExamples,
-  { folds: whole('folds', args.folds), seed },
+  { folds: wholeNumber('folds', args.folds), seed },
   {
     onProgress: ({ stage, message }) => log(`  [${stage}] ${message} (${elapsed()})`),
   },

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { EventSchema, parseEvent } from '../ml/schema/index.js';
 import { formatRows, SIMULATION_FILES, summaryRows, writeSimulation } from '../ml/simulate/index.js';
+import { wholeNumber } from './lib/args.js';
 
 const GOAL_SECONDS = 120;
 const PARSE_SAMPLE = 300_000;
@@ -27,13 +28,6 @@ const { values } = parseArgs({
     keep: { type: 'string' },
   },
 });
-
-function wholeNumber(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive whole number, got ${text}`);
-  return value;
-}
 
 const customers = wholeNumber('customers', values.customers);
 const days = wholeNumber('days', values.days);

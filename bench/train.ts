@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { addDays } from '../ml/features/index.js';
 import { trainHybrid } from '../ml/models/hybrid/index.js';
 import { simulatedExamples, simulateHistories } from '../ml/simulate/histories.js';
+import { wholeNumber } from './lib/args.js';
 
 const GOAL_SECONDS = 600;
 const { values: args } = parseArgs({
@@ -24,16 +25,10 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '7' },
   },
 });
-function whole(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive whole number, got ${text}`);
-  return value;
-}
-const customers = whole('customers', args.customers);
-const days = whole('days', args.days);
-const seed = whole('seed', args.seed);
-const cutoffs = (args.train ?? '').split(',').map((text) => whole('train', text));
+const customers = wholeNumber('customers', args.customers);
+const days = wholeNumber('days', args.days);
+const seed = wholeNumber('seed', args.seed);
+const cutoffs = (args.train ?? '').split(',').map((text) => wholeNumber('train', text));
 if (cutoffs.some((day) => day + 30 > days))
   throw new Error(`every --train cut-off + 30 days must fit in --days ${days}`);
 
@@ -64,7 +59,7 @@ const rssBeforeTraining = process.memoryUsage().rss;
 const trainBegan = performance.now();
 const training = await trainHybrid(
   examples,
-  { folds: whole('folds', args.folds), seed },
+  { folds: wholeNumber('folds', args.folds), seed },
   {
     onProgress: ({ stage, message }) => log(`  [${stage}] ${message} (${since(trainBegan).toFixed(0)} s)`),
   },

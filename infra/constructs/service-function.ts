@@ -41,6 +41,14 @@ export interface ServiceFunctionProps {
    * @default none
    */
   readonly externalModules?: readonly string[];
+  /**
+   * Defines `__dirname` and `__filename` in the ESM bundle (as `import.meta.dirname` and
+   * `import.meta.filename`) for CommonJS dependencies that locate files beside themselves. The
+   * emscripten loader of `@tensorflow/tfjs-backend-wasm` needs them: without, the wasm backend
+   * fails to start and TensorFlow.js silently falls back to its much slower pure-JS CPU backend.
+   * @default false
+   */
+  readonly commonJsPaths?: boolean;
 }
 
 /** What `bundleFiles` may contain: a relative path, letters, digits, `@._-/` and `*` (it reaches a shell). */
@@ -54,6 +62,10 @@ const BUNDLE_FILE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9@._*/-]+$/;
 export class ServiceFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
+  /** What is copied beside the bundled handler (`bundleFiles`). */
+  public readonly bundleFiles: readonly string[];
+  /** Whether the bundle defines `__dirname` and `__filename` (`commonJsPaths`). */
+  public readonly commonJsPaths: boolean;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
@@ -72,7 +84,9 @@ export class ServiceFunction extends Construct {
         );
       }
     }
-    const bundleFiles = props.bundleFiles ?? [];
+    const bundleFiles = [...(props.bundleFiles ?? [])];
+    this.bundleFiles = bundleFiles;
+    this.commonJsPaths = props.commonJsPaths === true;
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -109,6 +123,9 @@ export class ServiceFunction extends Construct {
         // ESM bundles have no `require`; some dependencies still call it.
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
         externalModules: ['@aws-sdk/*', ...(props.externalModules ?? [])],
+        ...(this.commonJsPaths
+          ? { define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' } }
+          : {}),
         ...(bundleFiles.length === 0
           ? {}
           : {

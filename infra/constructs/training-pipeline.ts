@@ -124,7 +124,8 @@ const STEPS: Readonly<Record<TrainingStepPlaceholder, StepSpec>> = {
     id: 'Stack',
     entry: `${TRAIN_HANDLERS}/stack.ts`,
     serviceName: 'train-stack',
-    description: 'Training: stacks and calibrates the components, scores candidate and champion on the holdout',
+    description:
+      'Training: stacks and calibrates the components, scores candidate and champion on the holdout',
     memorySize: 10_240,
     timeout: Duration.minutes(15),
     tensorflow: true,
@@ -172,6 +173,15 @@ const INERT = 'none';
 /** The rule Step Functions manages to learn when a `.sync` training job ends. */
 const SAGEMAKER_SYNC_RULE = 'StepFunctionsGetEventsForSageMakerTrainingJobsRule';
 const PLACEHOLDER = /\$\{([^{}]*)\}/g;
+/** Placeholders of the ASL file besides the step functions. */
+const RESOURCE_PLACEHOLDERS = [
+  'LakehouseBucketName',
+  'ModelBucketName',
+  'EventBusName',
+  'TrainingImageUri',
+  'SageMakerRoleArn',
+  'TrainingInstanceType',
+] as const;
 
 /**
  * The training and retraining pipeline: one Lambda function per step of
@@ -183,6 +193,13 @@ const PLACEHOLDER = /\$\{([^{}]*)\}/g;
  * three component states run as SageMaker training jobs of a container built from
  * `training/Dockerfile` instead (the state machine's Choice reads the plan's `trainingMode`,
  * which the plan step takes from `TRAINING_MODE`); everything else stays on Lambda.
+ *
+ * When to switch to SageMaker. The rule: Lambda: up to ~10 GB of memory and 15 minutes per
+ * component (train-component runs at 10,240 MB, Lambda's maximum, with ~6 vCPUs). A component
+ * that needs more memory or time than that, or whose Lambda run is close to either limit, trains
+ * on SageMaker (`training: "sagemaker"` in cdk.json, instance type in
+ * `trainingPipeline.sagemakerInstanceType`). The stack step still runs on Lambda in both modes,
+ * so it must fit the same limits.
  */
 export class TrainingPipeline extends Construct {
   public readonly stateMachine: StateMachine;
@@ -197,7 +214,9 @@ export class TrainingPipeline extends Construct {
   public readonly failedAlarm: Alarm;
   /** ExecutionsTimedOut >= 1 in 5 minutes. */
   public readonly timedOutAlarm: Alarm;
-  /** Sagemaker mode only: the training container image and the role its jobs run as. */
+  /** A trigger (schedule or alarm) EventBridge gave up delivering: a retraining that never started. */
+  public readonly undeliveredTriggerAlarm: Alarm;
+  /** SageMaker mode only: the training container image and the role its jobs run as. */
   public readonly trainingImage?: DockerImageAsset;
   public readonly sageMakerRole?: Role;
   /** The bus the outcome events go to. */
@@ -208,6 +227,8 @@ export class TrainingPipeline extends Construct {
     const mode = props.mode ?? 'lambda';
     const instanceType = props.sagemakerInstanceType ?? 'ml.m5.2xlarge';
     validateProps(id, props, instanceType);
+    const definitionFile = props.definitionFile ?? 'statemachines/train.asl.json';
+    checkPlaceholders(id, definitionFile, [...Object.keys(STEPS), ...RESOURCE_PLACEHOLDERS]);
     const name = `churn-radar-${props.stage}`;
 
     const functions = {} as Record<TrainingStepPlaceholder, ServiceFunction>;
@@ -221,7 +242,7 @@ export class TrainingPipeline extends Construct {
         timeout: step.timeout,
         environment: this.environmentOf(placeholder, props, mode),
         externalModules: [TFJS_NODE],
-        ...(step.tensorflow === true ? { bundleFiles: [TFJS_WASM_FILES] } : {}),
+        ...(step.tensorflow === true ? { bundleFiles: [TFJS_WASM_FILES], commonJsPaths: true } : {}),
       });
     }
     this.functions = functions;
@@ -238,11 +259,7 @@ export class TrainingPipeline extends Construct {
       this.sageMakerRole = this.createSageMakerRole(props, this.trainingImage);
     }
 
-    const definitionFile = props.definitionFile ?? 'statemachines/train.asl.json';
-    const substitutions: Record<string, string> = {
-      ...Object.fromEntries(
-        Object.entries(functions).map(([placeholder, fn]) => [placeholder, fn.function.functionArn]),
-      ),
+    const resourceValues: Record<(typeof RESOURCE_PLACEHOLDERS)[number], string> = {
       LakehouseBucketName: props.lakehouseBucket.bucketName,
       ModelBucketName: props.modelBucket.bucketName,
       EventBusName: this.eventBus.eventBusName,
@@ -250,7 +267,12 @@ export class TrainingPipeline extends Construct {
       SageMakerRoleArn: this.sageMakerRole?.roleArn ?? INERT,
       TrainingInstanceType: mode === 'sagemaker' ? instanceType : INERT,
     };
-    checkPlaceholders(id, definitionFile, Object.keys(substitutions));
+    const substitutions: Record<string, string> = {
+      ...Object.fromEntries(
+        Object.entries(functions).map(([placeholder, fn]) => [placeholder, fn.function.functionArn]),
+      ),
+      ...resourceValues,
+    };
 
     this.executionLogs = new LogGroup(this, 'ExecutionLogs', {
       // The vendedlogs prefix keeps CloudWatch Logs' resource policy from growing with every machine.
@@ -317,6 +339,20 @@ export class TrainingPipeline extends Construct {
       alarmDescription:
         'A training run hit the state machine timeout (48 h) without recording an outcome: look at its execution history.',
       metric: this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.undeliveredTriggerAlarm = new Alarm(this, 'UndeliveredTriggerAlarm', {
+      alarmName: `${name}-training-trigger-undelivered`,
+      alarmDescription:
+        'A retraining trigger could not start the state machine and sits in the dead-letter queue: no run started.',
+      metric: this.triggerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -473,7 +509,9 @@ export class TrainingPipeline extends Construct {
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: SAGEMAKER_SYNC_RULE })],
+        resources: [
+          stack.formatArn({ service: 'events', resource: 'rule', resourceName: SAGEMAKER_SYNC_RULE }),
+        ],
       }),
     );
   }
@@ -492,7 +530,12 @@ export class TrainingPipeline extends Construct {
     role.addToPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        actions: [
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'logs:DescribeLogStreams',
+        ],
         resources: [
           Stack.of(this).formatArn({
             service: 'logs',
@@ -535,8 +578,14 @@ export class TrainingPipeline extends Construct {
             'log delivery actions support no resource-level permissions.',
           appliesTo: [
             { regex: '/^Resource::<TrainingPipeline[A-Za-z0-9]*Function[A-Za-z0-9]*\\.Arn>:\\*$/' },
-            { regex: '/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:churn-radar-[a-z0-9-]+-train\\/\\*$/' },
-            { regex: '/^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job\\/\\*$/' },
+            {
+              regex:
+                '/^Resource::arn:<AWS::Partition>:states:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):execution:churn-radar-[a-z0-9-]+-train\\/\\*$/',
+            },
+            {
+              regex:
+                '/^Resource::arn:<AWS::Partition>:sagemaker:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):training-job\\/\\*$/',
+            },
             'Resource::*',
           ],
         },
@@ -547,7 +596,8 @@ export class TrainingPipeline extends Construct {
     NagSuppressions.addResourceSuppressions(this.triggerDeadLetterQueue, [
       {
         id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter queue of the retraining rules; it needs none of its own.',
+        reason:
+          'This queue is itself the dead-letter queue of the retraining rules; it needs none of its own.',
       },
     ]);
 
@@ -565,7 +615,7 @@ export class TrainingPipeline extends Construct {
               ...grants.appliesTo,
               {
                 regex:
-                  '/^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:\\/aws\\/sagemaker\\/TrainingJobs:\\*$/',
+                  '/^Resource::arn:<AWS::Partition>:logs:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):log-group:\\/aws\\/sagemaker\\/TrainingJobs:\\*$/',
               },
               'Resource::*',
             ],
@@ -579,11 +629,15 @@ export class TrainingPipeline extends Construct {
 
 function validateProps(id: string, props: TrainingPipelineProps, instanceType: string): void {
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(props.stage)) {
-    throw new Error(`TrainingPipeline ${id}: stage must be lower-case letters, digits and dashes, got "${props.stage}"`);
+    throw new Error(
+      `TrainingPipeline ${id}: stage must be lower-case letters, digits and dashes, got "${props.stage}"`,
+    );
   }
   for (const [key, value] of Object.entries(props.gate)) {
     if (!(typeof value === 'number' && value >= 0 && value <= 1)) {
-      throw new Error(`TrainingPipeline ${id}: gate.${key} must be a number between 0 and 1, got ${String(value)}`);
+      throw new Error(
+        `TrainingPipeline ${id}: gate.${key} must be a number between 0 and 1, got ${String(value)}`,
+      );
     }
   }
   if (props.mode === 'sagemaker' && !/^ml\.[a-z0-9]+\.[a-z0-9]+$/.test(instanceType)) {

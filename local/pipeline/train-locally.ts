@@ -3,7 +3,7 @@ import type { StackOutcome, TrainingPlan } from '../../functions/train/pipeline.
 import { writeArtifactDirectory } from '../../ml/models/hybrid/index.js';
 import type { LocalCloud } from '../cloud/local-cloud.js';
 import type { ExecutionResult } from '../cloud/step-functions.js';
-import { localTrainingMachine, type PutEventEntry } from '../wiring/training.js';
+import { localTrainingMachine, type PutEventEntry, type TrainingTarget } from '../wiring/training.js';
 
 export interface LocalTrainingReport {
   readonly execution: ExecutionResult;
@@ -23,7 +23,7 @@ export interface LocalTrainingReport {
  * registered model's artifact to `outDirectory/<version>/` so its report can be opened.
  */
 export async function trainLocally(
-  cloud: LocalCloud,
+  cloud: LocalCloud | TrainingTarget,
   request: Record<string, unknown>,
   options: { readonly outDirectory: string; readonly log?: (line: string) => void },
 ): Promise<LocalTrainingReport> {
@@ -56,4 +56,53 @@ export async function trainLocally(
       Object.entries(execution.stateDurations).map(([state, ms]) => [state, ms / 1000]),
     ),
   };
+}
+
+function twoColumns(rows: readonly (readonly string[])[]): string {
+  const width = Math.max(...rows.map((row) => (row[0] ?? '').length));
+  return rows.map((row) => `${(row[0] ?? '').padEnd(width)}  ${row[1] ?? ''}`).join('\n');
+}
+
+/** The run as a two-column table for a terminal: snapshots, metrics, gate, champion, report, state times. */
+export function formatTrainingReport(training: LocalTrainingReport): string {
+  const { plan, evaluation, gate } = training;
+  if (evaluation === undefined || plan === undefined) {
+    return twoColumns([
+      ['failed', `${training.execution.error ?? ''}: ${(training.execution.cause ?? '').slice(0, 300)}`],
+    ]);
+  }
+  const { candidate, champion } = evaluation;
+  const pct = (value: number) => `${(100 * value).toFixed(1)}%`;
+  const rows: string[][] = [
+    [
+      'snapshots',
+      `train ${plan.trainAsOf.join(', ')}; holdout ${plan.holdoutAsOf} (${plan.horizonDays}-day window)`,
+    ],
+    ['holdout', `${candidate.customers.toLocaleString('en-US')} customers, ${candidate.churners} churned`],
+    [
+      'ROC-AUC',
+      `${candidate.rocAuc.toFixed(4)} (${Object.entries(candidate.componentAuc)
+        .map(([name, auc]) => `${name} ${auc.toFixed(3)}`)
+        .join(', ')})`,
+    ],
+    ['PR-AUC', candidate.prAuc.toFixed(4)],
+    [
+      'at threshold',
+      `${candidate.threshold.toFixed(3)}: precision ${pct(candidate.precision)}, recall ${pct(candidate.recall)}`,
+    ],
+    ['gate', gate?.summary ?? 'not reached'],
+    ['champion', `${training.champion ?? 'none'}${champion === null ? '' : ` (was ${champion.version})`}`],
+    [
+      'report',
+      training.artifactDirectory === undefined ? 'none' : `${training.artifactDirectory}/report.html`,
+    ],
+    [
+      'state times',
+      Object.entries(training.stateSeconds)
+        .filter(([, seconds]) => seconds >= 0.5)
+        .map(([state, seconds]) => `${state} ${seconds.toFixed(1)} s`)
+        .join(', '),
+    ],
+  ];
+  return twoColumns(rows.map(([name, value]) => [`  ${name}`, value ?? '']));
 }

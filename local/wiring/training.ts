@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../functions/shared/clients.js';
 import { S3Lakehouse } from '../../functions/shared/lakehouse.js';
@@ -68,6 +70,25 @@ export interface LocalTrainingOptions {
   readonly onEvent?: (entry: PutEventEntry) => void;
 }
 
+/** Where the steps run against: the clients and the names of the resources they use. */
+export interface TrainingTarget {
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBClient;
+  readonly lakehouseName: string;
+  readonly modelName: string;
+  readonly operationsName: string;
+}
+
+export function targetOf(cloud: LocalCloud): TrainingTarget {
+  return {
+    s3: cloud.clients.s3,
+    dynamodb: cloud.clients.dynamodb,
+    lakehouseName: cloud.names.buckets[lakehouseBucket.id] as string,
+    modelName: cloud.names.buckets[modelBucket.id] as string,
+    operationsName: cloud.names.tables[operationsTable.id] as string,
+  };
+}
+
 const region = 'local';
 const account = '000000000000';
 
@@ -76,13 +97,14 @@ const account = '000000000000';
  * handlers wire, with the local clients. Snapshot buckets of one cut-off share one listing of
  * the raw files (each bucket listing its own prefixes walks the whole local store every time).
  */
-export function localTrainingMachine(cloud: LocalCloud, options: LocalTrainingOptions = {}) {
+export function localTrainingMachine(
+  target: LocalCloud | TrainingTarget,
+  options: LocalTrainingOptions = {},
+) {
   const now = options.now ?? (() => new Date());
-  const s3 = cloud.clients.s3;
-  const lakehouseName = cloud.names.buckets[lakehouseBucket.id] as string;
-  const modelName = cloud.names.buckets[modelBucket.id] as string;
-  const operationsName = cloud.names.tables[operationsTable.id] as string;
-  const documents = createDocumentClient(cloud.clients.dynamodb);
+  const { s3, dynamodb, lakehouseName, modelName, operationsName } =
+    'clients' in target ? targetOf(target) : target;
+  const documents = createDocumentClient(dynamodb);
   const snapshots = new S3SnapshotStore(s3, lakehouseName);
   const lakehouse = new S3Lakehouse(s3, lakehouseName);
   const runs = new S3TrainingRunStore(s3, modelName);

@@ -149,6 +149,8 @@ export const REASON_CODES = [
       'rfm_f',
       'activity_segment',
       'rfm_segment',
+      'disengagement_evidence',
+      'disengagement_days',
     ],
   },
   {

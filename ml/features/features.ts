@@ -9,6 +9,7 @@ import {
   laterPaidUntil,
   type SubscriptionState,
 } from './day-aggregate.js';
+import { DisengagementInput } from './disengagement.js';
 import { graphNeighbours } from './graph.js';
 import {
   asOfNumber,
@@ -256,6 +257,18 @@ export const FEATURE_DEFINITIONS = [
     description: 'hub, regular, sporadic or sleeper (activitySegment)',
   },
   { name: 'rfm_segment', kind: 'categorical', description: 'named RFM segment (rfmSegment)' },
+  {
+    name: 'disengagement_evidence',
+    kind: 'numeric',
+    description:
+      "log Bayes factor that the customer's engagement has been fading since some day of the last 60 (fewer sessions, plays per session, completion and notification opens than their own baseline, cancel-page visits) against steady use (disengagement.ts); > 0 favours fading, 0 with under 14 days of history",
+  },
+  {
+    name: 'disengagement_days',
+    kind: 'numeric',
+    description:
+      'days before asOf when the fading most likely began (posterior mean of the change point; 0 with under 14 days of history)',
+  },
 ] as const satisfies readonly FeatureDefinition[];
 
 type Definition = (typeof FEATURE_DEFINITIONS)[number];
@@ -454,6 +467,9 @@ function promoStatus(
   };
 }
 
+/** Reused by every call: `computeFeatures` is synchronous, so two calls never share it. */
+const disengagementInput = new DisengagementInput();
+
 /**
  * The features of one customer as of the start of `asOf` (`YYYY-MM-DD`, exclusive): only days
  * before `asOf`, and at most `LOOKBACK_DAYS` of them, count. The online store and the training
@@ -481,8 +497,10 @@ export function computeFeatures(history: CustomerHistory, asOf: string): Feature
   let subscriptionState: LatestValue<SubscriptionState> | null = null;
   let paidUntil: string | null = null;
   let restarted = false;
+  disengagementInput.reset();
 
   for (const { day, age, number } of recentDays(history, today)) {
+    disengagementInput.add(age, day);
     if (age <= 7) band7.add(day);
     else if (age <= 14) band14.add(day);
     else if (age <= 28) band28.add(day);
@@ -504,6 +522,7 @@ export function computeFeatures(history: CustomerHistory, asOf: string): Feature
   const w30 = Totals.of(w14, band28, band30);
   const w90 = Totals.of(w30, band90);
   const tenure = registered === undefined ? firstActiveAge : Math.max(0, today - registered);
+  const disengagement = disengagementInput.score(tenure);
 
   const minutes = (totals: Totals, counter: 'session_seconds' | 'play_seconds') => totals.sum[counter] / 60;
   const trendOf = (
@@ -624,5 +643,7 @@ export function computeFeatures(history: CustomerHistory, asOf: string): Feature
     device: profile?.device ?? UNKNOWN,
     activity_segment,
     rfm_segment: rfmSegment({ rfm_r, rfm_f }),
+    disengagement_evidence: disengagement.evidence,
+    disengagement_days: disengagement.days,
   };
 }

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { type IngestSimulationReport, ingestSimulation } from '../../pipeline/ingest-simulation.js';
-import { type LocalTrainingReport, trainLocally } from '../../pipeline/train-locally.js';
+import {
+  formatTrainingReport,
+  type LocalTrainingReport,
+  trainLocally,
+} from '../../pipeline/train-locally.js';
 import { startLocalPlatform } from '../../platform.js';
 import { runSmokeChecks, type SmokeCheck } from '../../smoke/smoke.js';
 import { parseInteger } from '../settings.js';
@@ -64,49 +68,6 @@ const EXAMPLE_FEATURES = [
   'tenure_days',
   'rfm_segment',
 ] as const;
-
-function trainingTable(training: LocalTrainingReport): string {
-  const { plan, evaluation, gate } = training;
-  if (evaluation === undefined || plan === undefined) {
-    return table([
-      ['failed', `${training.execution.error ?? ''}: ${(training.execution.cause ?? '').slice(0, 300)}`],
-    ]);
-  }
-  const { candidate, champion } = evaluation;
-  const pct = (value: number) => `${(100 * value).toFixed(1)}%`;
-  const rows: string[][] = [
-    [
-      'snapshots',
-      `train ${plan.trainAsOf.join(', ')}; holdout ${plan.holdoutAsOf} (${plan.horizonDays}-day window)`,
-    ],
-    ['holdout', `${candidate.customers.toLocaleString('en-US')} customers, ${candidate.churners} churned`],
-    [
-      'ROC-AUC',
-      `${candidate.rocAuc.toFixed(4)} (${Object.entries(candidate.componentAuc)
-        .map(([name, auc]) => `${name} ${auc.toFixed(3)}`)
-        .join(', ')})`,
-    ],
-    ['PR-AUC', candidate.prAuc.toFixed(4)],
-    [
-      'at threshold',
-      `${candidate.threshold.toFixed(3)}: precision ${pct(candidate.precision)}, recall ${pct(candidate.recall)}`,
-    ],
-    ['gate', gate?.summary ?? 'not reached'],
-    ['champion', `${training.champion ?? 'none'}${champion === null ? '' : ` (was ${champion.version})`}`],
-    [
-      'report',
-      training.artifactDirectory === undefined ? 'none' : `${training.artifactDirectory}/report.html`,
-    ],
-    [
-      'state times',
-      Object.entries(training.stateSeconds)
-        .filter(([, seconds]) => seconds >= 0.5)
-        .map(([state, seconds]) => `${state} ${seconds.toFixed(1)} s`)
-        .join(', '),
-    ],
-  ];
-  return table(rows.map(([name, value]) => [`  ${name}`, value ?? '']));
-}
 
 export function registerStart(program: Command): void {
   program
@@ -190,7 +151,7 @@ export function registerStart(program: Command): void {
         out(`${table(EXAMPLE_FEATURES.map((name) => [`  ${name}`, shown(features[name])]))}\n`);
       }
       out(
-        `\nTraining (state machine ${training.execution.status.toLowerCase()})\n\n${trainingTable(training)}\n`,
+        `\nTraining (state machine ${training.execution.status.toLowerCase()})\n\n${formatTrainingReport(training)}\n`,
       );
       out(
         `\nOther services\n\n${table(

@@ -1,52 +1,43 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { createS3Client } from '../../../functions/shared/clients.js';
-import { S3SnapshotStore } from '../../../functions/shared/snapshot-store.js';
-import { makeTrainModel } from '../../../functions/train/train-model.js';
-import { lakehouseBucket } from '../../../infra/resources.js';
-import {
-  COMPONENTS,
-  type ComponentName,
-  formatEvaluation,
-  writeArtifactDirectory,
-} from '../../../ml/models/hybrid/index.js';
+import { createDynamoDbClient, createS3Client } from '../../../functions/shared/clients.js';
+import { lakehouseBucket, modelBucket, operationsTable } from '../../../infra/resources.js';
+import { COMPONENTS, type ComponentName } from '../../../ml/models/hybrid/index.js';
+import { formatTrainingReport, trainLocally } from '../../pipeline/train-locally.js';
+import { readLocalEndpoints } from '../endpoints-file.js';
 import { defaultDataDir, parseInteger } from '../settings.js';
-import { resolveDestination } from './import.js';
 
 export interface TrainIo {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
-  readonly env: NodeJS.ProcessEnv;
-  readonly now: () => Date;
 }
 
-const processIo: TrainIo = {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  now: () => new Date(),
-};
+const processIo: TrainIo = { stdout: process.stdout, stderr: process.stderr };
 
 interface TrainFlags {
   readonly asOf?: string[];
-  readonly horizon: number;
   readonly holdout?: string;
+  readonly horizon: number;
+  readonly graceDays: number;
+  readonly snapshots: number;
+  readonly profiles?: string;
+  readonly labels?: string;
   readonly folds: number;
   readonly components: ComponentName[];
   readonly seed: number;
+  readonly shuffleLabels?: boolean;
   readonly out?: string;
   readonly dataDir: string;
-  readonly endpointFromLocal?: boolean;
 }
 
-function calendarDay(text: string, previous: string[] = []): string[] {
+function calendarDay(text: string): string {
   if (
     !/^\d{4}-\d{2}-\d{2}$/.test(text) ||
     new Date(`${text}T00:00:00Z`).toISOString().slice(0, 10) !== text
   ) {
-    throw new InvalidArgumentError(`--as-of must be a calendar day YYYY-MM-DD (UTC), got "${text}".`);
+    throw new InvalidArgumentError(`expected a calendar day YYYY-MM-DD (UTC), got "${text}".`);
   }
-  return [...previous, text];
+  return text;
 }
 
 function parseComponents(text: string): ComponentName[] {
@@ -59,113 +50,134 @@ function parseComponents(text: string): ComponentName[] {
   return names as ComponentName[];
 }
 
-/** `YYYYMMDD-HHMMSS`: sortable, and unique enough for one trainer. */
-function versionOf(now: Date): string {
-  return now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+/** The state machine's request from the flags; only what was given, the plan step fills the rest. */
+export function trainingRequest(flags: TrainFlags): Record<string, unknown> {
+  return {
+    trigger: 'cli',
+    horizonDays: flags.horizon,
+    graceDays: flags.graceDays,
+    trainSnapshots: flags.snapshots,
+    ...(flags.asOf === undefined ? {} : { trainAsOf: flags.asOf }),
+    ...(flags.holdout === undefined ? {} : { holdoutAsOf: flags.holdout }),
+    ...(flags.profiles === undefined ? {} : { profilesDataset: flags.profiles }),
+    ...(flags.labels === undefined ? {} : { labelsDataset: flags.labels }),
+    params: {
+      folds: flags.folds,
+      seed: flags.seed,
+      components: flags.components,
+      ...(flags.shuffleLabels === true ? { shuffleLabels: true } : {}),
+    },
+  };
 }
 
 async function runTrain(flags: TrainFlags, io: TrainIo): Promise<void> {
-  const destination = await resolveDestination({
-    dataDir: flags.dataDir,
-    requireLocal: flags.endpointFromLocal === true,
-    env: io.env,
-  });
-  for (const note of destination.notes) io.stderr.write(`${note}\n`);
-  const bucketName = destination.lakehouseBucket;
-  if (bucketName === undefined || bucketName === '') {
+  const recorded = await readLocalEndpoints(flags.dataDir);
+  if (recorded.state !== 'running') {
     throw new Error(
-      `no lakehouse bucket to read: start the local cloud with \`churn local up\`, or set ${lakehouseBucket.envVar} (with AWS_REGION) for AWS`,
+      `no running local cloud recorded in ${resolve(flags.dataDir)}: start one with \`churn local up\` in another terminal ` +
+        '(in AWS, training runs as the deployed ChurnRadar-<stage>-Training state machine: start an execution of it)',
     );
   }
-  const s3 = createS3Client(destination.endpoints);
-  try {
-    const store = new S3SnapshotStore(s3, bucketName);
-    let trainAsOf = flags.asOf;
-    if (trainAsOf === undefined || trainAsOf.length === 0) {
-      const available = (await store.listSnapshots()).filter(
-        (snapshot) => snapshot.horizonDays === flags.horizon && snapshot.asOf !== flags.holdout,
-      );
-      const latest = available.at(-1);
-      if (latest === undefined) {
-        throw new Error(
-          `no complete snapshot with horizon ${flags.horizon} in s3://${bucketName}/snapshots/: build one with \`churn snapshot --as-of DAY --horizon ${flags.horizon}\``,
-        );
-      }
-      trainAsOf = [latest.asOf];
-    }
-    const now = io.now();
-    const modelVersion = versionOf(now);
-    const began = performance.now();
-    const trainModel = makeTrainModel({
-      readSnapshot: (asOf, horizonDays) => store.readSnapshot(asOf, horizonDays),
-      now: () => now,
-      onProgress: ({ stage, message }) =>
-        io.stderr.write(`[${stage}] ${message} (${((performance.now() - began) / 1000).toFixed(0)} s)\n`),
-    });
-    const result = await trainModel({
-      trainAsOf,
-      horizonDays: flags.horizon,
-      ...(flags.holdout === undefined ? {} : { holdoutAsOf: flags.holdout }),
-      params: { folds: flags.folds, components: flags.components, seed: flags.seed },
-      modelVersion,
-    });
-    const directory = resolve(flags.out ?? join(flags.dataDir, 'models', modelVersion));
-    await writeArtifactDirectory(directory, result.files);
-    io.stdout.write(
-      `model ${modelVersion}: trained on ${result.trainingRows.toLocaleString('en-US')} labelled rows of ${trainAsOf.join(', ')}; ` +
-        `evaluated on ${result.evaluatedOn === 'holdout' ? `the snapshot as of ${flags.holdout}` : 'out-of-fold predictions'}\n` +
-        `${formatEvaluation(result.evaluation)}\n\n` +
-        `time: ${Object.entries(result.seconds)
-          .map(([stage, seconds]) => `${stage} ${seconds.toFixed(1)} s`)
-          .join(', ')}\n` +
-        `artifact: ${directory}\nreport:   ${join(directory, 'report.html')}\n`,
+  const { endpoints, resources } = recorded.endpoints;
+  const names = {
+    lakehouseName: resources[lakehouseBucket.envVar],
+    modelName: resources[modelBucket.envVar],
+    operationsName: resources[operationsTable.envVar],
+  };
+  if (
+    names.lakehouseName === undefined ||
+    names.modelName === undefined ||
+    names.operationsName === undefined
+  ) {
+    throw new Error(
+      `${resolve(flags.dataDir)}/endpoints.json names no lakehouse bucket, model bucket or operations table`,
     );
-    result.model.dispose();
+  }
+  const aws = { region: recorded.endpoints.region, ...endpoints };
+  const s3 = createS3Client(aws);
+  const dynamodb = createDynamoDbClient(aws);
+  try {
+    const began = performance.now();
+    io.stderr.write('running statemachines/train.asl.json on the local cloud\n');
+    const report = await trainLocally(
+      {
+        s3,
+        dynamodb,
+        lakehouseName: names.lakehouseName,
+        modelName: names.modelName,
+        operationsName: names.operationsName,
+      },
+      trainingRequest(flags),
+      {
+        outDirectory: flags.out ?? resolve(flags.dataDir, 'models'),
+        log: (line) => io.stderr.write(`  ${line} (${((performance.now() - began) / 1000).toFixed(0)} s)\n`),
+      },
+    );
+    io.stdout.write(`training ${report.execution.status.toLowerCase()}\n\n${formatTrainingReport(report)}\n`);
+    if (report.execution.status !== 'SUCCEEDED') process.exitCode = 1;
   } finally {
     s3.destroy();
+    dynamodb.destroy();
   }
 }
 
-/** `churn train`: trains the hybrid model on stored snapshots and writes the artifact with its report. */
+/** `churn train`: runs the training state machine (the file AWS runs) against `churn local up`. */
 export function registerTrain(program: Command, io: TrainIo = processIo): void {
   program
     .command('train')
-    .summary('train the hybrid churn model on the latest snapshot and print its evaluation')
+    .summary('train, evaluate, gate and register a model through the training state machine')
     .description(
       [
-        'Trains gradient boosting, the activity-sequence network and the graph network on a',
-        'point-in-time snapshot (`churn snapshot`), stacks them out of fold and calibrates, picks',
-        'the decision threshold from the business costs, and writes the model artifact (trees,',
-        'weights, stacker, drift baseline, metrics, report.html). Evaluates on --holdout (a later',
-        'snapshot) when given, else on the out-of-fold predictions.',
+        'Runs statemachines/train.asl.json on the running local cloud: point-in-time snapshots per',
+        'hash bucket, the three components (gradient boosting, activity-sequence network, graph',
+        'network) in parallel, out-of-fold stacking and calibration, evaluation on a later holdout',
+        'snapshot, the champion/challenger gate, registration, and promotion (or the rejection with',
+        'its reasons). Prints the evaluation and the path of the HTML report.',
       ].join('\n'),
     )
     .option(
       '--as-of <date>',
-      'training snapshot cut-off (repeat for several; default: the latest)',
-      calendarDay,
+      'a training cut-off (repeat for several; default: from the holdout back)',
+      (text, previous: string[] = []) => [...previous, calendarDay(text)],
     )
-    .option('--horizon <days>', 'label window of the snapshots', parseInteger('--horizon', 1, 366), 30)
     .option(
       '--holdout <date>',
-      'a later snapshot to evaluate on (time split)',
-      (text) => calendarDay(text)[0] as string,
+      'the holdout cut-off (default: the latest whose labels are settled)',
+      calendarDay,
     )
+    .option('--horizon <days>', 'label window', parseInteger('--horizon', 1, 366), 30)
+    .option(
+      '--grace-days <days>',
+      'days after the window before "no churn" is trusted (0 with final imported labels)',
+      parseInteger('--grace-days', 0, 366),
+      30,
+    )
+    .option(
+      '--snapshots <n>',
+      'training cut-offs when --as-of is not given',
+      parseInteger('--snapshots', 1, 12),
+      3,
+    )
+    .option('--profiles <dataset>', 'imported profiles dataset to join')
+    .option('--labels <dataset>', 'imported labels dataset (wins over labels derived from events)')
     .option('--folds <n>', 'customer folds for out-of-fold stacking', parseInteger('--folds', 2, 10), 3)
     .option('--components <list>', `parts to train, from ${COMPONENTS.join(',')}`, parseComponents, [
       ...COMPONENTS,
     ])
     .option('--seed <n>', 'seed of folds and models', parseInteger('--seed', 0, 2 ** 31 - 1), 7)
-    .option('--out <dir>', 'artifact directory (default: <data-dir>/models/<version>)')
+    .option(
+      '--shuffle-labels',
+      'train on shuffled labels: a deliberately useless challenger, to see the gate reject it',
+    )
+    .option('--out <dir>', 'where to copy the registered artifact (default: <data-dir>/models)')
     .option(
       '--data-dir <dir>',
       'local cloud state; its endpoints.json says where `churn local up` listens',
       defaultDataDir(),
     )
-    .option('--endpoint-from-local', 'fail unless a running `churn local up` is recorded in --data-dir')
     .addHelpText(
       'after',
-      '\nExamples:\n  churn train\n  churn train --as-of 2025-03-01 --as-of 2025-03-16 --holdout 2025-04-15',
+      '\nExamples:\n  churn train --profiles simulated --labels simulated --grace-days 0\n  churn train --holdout 2025-04-15 --as-of 2025-03-01 --as-of 2025-03-16',
     )
     .action((flags: TrainFlags) => runTrain(flags, io));
 }

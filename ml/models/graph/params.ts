@@ -3,8 +3,8 @@ import { GraphDataError } from './errors.js';
 
 /**
  * How a raw feature is squashed before standardising: `log1p` for counts, durations and
- * recencies (heavy right tails), `signed-log1p` for values that can be negative
- * (sign(x) log1p(|x|)), `identity` for flags, ratios and scores.
+ * recencies (heavy right tails; a negative value counts as 0), `signed-log1p` for values that
+ * can be negative (sign(x) log1p(|x|)), `identity` for flags, ratios and scores.
  */
 export type NodeTransform = 'log1p' | 'signed-log1p' | 'identity';
 

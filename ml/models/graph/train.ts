@@ -29,8 +29,15 @@ import { type GraphParams, resolveGraphParams } from './params.js';
 import { type PreparedGraph, predictRows, prepareGraph, withDeterministicSample } from './predict.js';
 import { below, hashKey, STREAM, seededUniform } from './random.js';
 
+/** Customers scored for `highRiskMargin` when there is no validation set. */
+const REFERENCE_ROWS = 20_000;
+
 export interface TrainGraphOptions {
-  /** A later snapshot for early stopping (AUC); without it, `params.validationFraction` is held out. */
+  /**
+   * A snapshot (e.g. a later cut-off) for early stopping on AUC: its labelled examples are scored,
+   * the others serve as neighbours. Without it, or when it lacks churners or non-churners,
+   * `params.validationFraction` of the customers is held out.
+   */
   readonly validation?: readonly GraphExample[];
   /** After each epoch: its mean training loss and the validation AUC (undefined without validation). */
   readonly onEpoch?: (epoch: number, loss: number, validationAuc: number | undefined) => void;
@@ -307,10 +314,16 @@ export async function trainGraphModel(
 
   let reference = best.margins;
   if (reference === undefined) {
-    // No validation: the high-risk margin comes from the training customers, scored as at prediction.
-    const rows = new Int32Array(positives.length + negatives.length);
-    rows.set(positives);
-    rows.set(negatives, positives.length);
+    // No validation: the high-risk margin comes from the training customers, scored as at
+    // prediction (every k-th of them, at most REFERENCE_ROWS: a quantile needs no more).
+    const all = new Int32Array(positives.length + negatives.length);
+    all.set(positives);
+    all.set(negatives, positives.length);
+    const stride = Math.max(1, Math.ceil(all.length / REFERENCE_ROWS));
+    const rows =
+      stride === 1
+        ? all
+        : Int32Array.from({ length: Math.ceil(all.length / stride) }, (_, i) => all[i * stride] as number);
     const kept = specs.map((spec, index) => tf.tensor(best.values[index] as Float32Array, [...spec.shape]));
     try {
       reference = predictRows(

@@ -226,6 +226,7 @@ export class HybridModel {
         ? neighbourhoodFacts(
             examples,
             Float64Array.from(scores, (score) => score.components.graph ?? 0),
+            { highRiskMargin: this.graph.highRiskMargin },
           )
         : undefined;
     const gbdtWeight = weightOf('gbdt');

@@ -78,6 +78,8 @@ export function steadyCustomer(): FeatureVector {
     device: 'tv',
     activity_segment: 'regular',
     rfm_segment: 'champion',
+    disengagement_evidence: -2.1,
+    disengagement_days: 0,
   };
 }
 
