@@ -312,6 +312,8 @@ export function makeTrainComponentStep(deps: {
         `component: expected one of ${COMPONENTS.join(', ')}, got ${JSON.stringify(input.component)}`,
       );
     const name = component.data;
+    // Every run has the three Parallel branches; a part the request left out is skipped.
+    if (!(plan.components ?? COMPONENTS).includes(name)) return { component: name, skipped: true };
     const data = await prepared(deps.readSnapshot, plan);
     const result = await trainComponent(name, data, {
       onProgress: ({ stage, message }) => deps.log?.(`[${stage}] ${message}`),

@@ -5,8 +5,13 @@ import { expect } from 'vitest';
 import { buildApp, type ChurnRadarApp } from '../../infra/app.js';
 
 /** The deployed app, built as `cdk synth` builds it, with optional context overrides. */
+/**
+ * The app as cdk.json configures it, without bundling function code (esbuild for a dozen
+ * functions costs about a minute on 2 cores, and these tests read the templates, not the code);
+ * a test that needs real bundles passes `'aws:cdk:bundling-stacks': ['**']` in `context`.
+ */
 export function testApp(context: Record<string, unknown> = {}): ChurnRadarApp {
-  const app = new App({ context: { ...cdkJsonContext(), ...context } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...cdkJsonContext(), ...context } });
   return buildApp(app);
 }
 
