@@ -28,20 +28,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse } from 'csv-parse/sync';
-import {
-  addDays,
-  addEvent,
-  buildSnapshotRows,
-  type CustomerHistory,
-  type DayAggregate,
-  dayOf,
-  emptyDay,
-  FEATURE_DEFINITIONS,
-  type LabelLike,
-  type ProfileLike,
-  type SnapshotRow,
-} from '../ml/features/index.js';
+import { addDays, buildSnapshotRows, FEATURE_DEFINITIONS, type SnapshotRow } from '../ml/features/index.js';
 import type { FeatureSpec, GbdtDataset } from '../ml/models/gbdt/dataset.js';
 import { foldRows, selectRows, stratifiedFolds } from '../ml/models/gbdt/folds.js';
 import { rocAuc } from '../ml/models/gbdt/metrics.js';
@@ -49,8 +36,8 @@ import type { GbdtModel } from '../ml/models/gbdt/model.js';
 import type { GbdtParams } from '../ml/models/gbdt/params.js';
 import { parseTelcoCsv } from '../ml/models/gbdt/telco.js';
 import { trainGbdt } from '../ml/models/gbdt/train.js';
-import { parseEventJson, parseProfileCsvRow } from '../ml/schema/index.js';
-import { formatRows, profilesCsv, runSimulationSync } from '../ml/simulate/index.js';
+import { simulateHistories } from '../ml/simulate/histories.js';
+import { formatRows } from '../ml/simulate/index.js';
 import { wholeNumber } from './lib/args.js';
 
 const GOAL_TRAIN_RATIO = 1.5;
@@ -232,58 +219,7 @@ function simulatorDataset(): BenchDataset {
   );
   const began = performance.now();
   // Events are folded into day aggregates as they come, so the run never holds raw events.
-  const dayMaps = new Map<string, Map<string, DayAggregate>>();
-  const result = runSimulationSync(
-    { customers, days, seed },
-    {
-      onDay: (day) => {
-        const text = day.jsonl.toString('latin1');
-        let start = 0;
-        while (start < text.length) {
-          let end = text.indexOf('\n', start);
-          if (end < 0) end = text.length;
-          const parsed = parseEventJson(text.slice(start, end));
-          start = end + 1;
-          if (!parsed.ok) throw new Error(`the simulator wrote an invalid event: ${parsed.reason}`);
-          const event = parsed.event;
-          let daysOfCustomer = dayMaps.get(event.user_id);
-          if (daysOfCustomer === undefined) {
-            daysOfCustomer = new Map();
-            dayMaps.set(event.user_id, daysOfCustomer);
-          }
-          const key = dayOf(event.ts);
-          let aggregate = daysOfCustomer.get(key);
-          if (aggregate === undefined) {
-            aggregate = emptyDay();
-            daysOfCustomer.set(key, aggregate);
-          }
-          addEvent(aggregate, event);
-        }
-      },
-    },
-  );
-  const records: unknown = parse(profilesCsv(result), { columns: true });
-  const profiles = new Map<string, ProfileLike>();
-  for (const record of Array.isArray(records) ? records : []) {
-    const parsed = parseProfileCsvRow(record);
-    if (!parsed.ok) throw new Error(`the simulator wrote an invalid profile: ${parsed.reason}`);
-    profiles.set(parsed.profile.user_id, parsed.profile);
-  }
-  const labels = new Map<string, LabelLike>();
-  for (const customer of result.customers) {
-    const churnDate = customer.churnDay >= 0 ? addDays(result.options.start, customer.churnDay) : null;
-    labels.set(customer.userId, { churn_date: churnDate });
-  }
-  const histories: CustomerHistory[] = [...new Set([...dayMaps.keys(), ...profiles.keys()])]
-    .sort()
-    .map((userId) => {
-      const profile = profiles.get(userId);
-      return {
-        userId,
-        days: dayMaps.get(userId) ?? new Map<string, DayAggregate>(),
-        ...(profile === undefined ? {} : { profile }),
-      };
-    });
+  const { result, histories, labels } = simulateHistories({ customers, days, seed });
   // Features read only days before their cut-off, so one set of histories serves both snapshots.
   const testAsOf = addDays(result.options.start, days - HORIZON_DAYS);
   const trainAsOf = addDays(testAsOf, -HORIZON_DAYS);
